@@ -1,0 +1,141 @@
+"""The one in-memory and on-disk form of a rating data set used by every later stage.
+
+A :class:`RatingMatrix` holds the known entries K of the sparse rating matrix E as coordinate
+triples with users and items remapped to ``0..n-1`` (the original ids are kept, index = new id), the
+declared rating range, and, for data sets published with their own split (Douban), the mask of the
+file's test entries. On disk it is a ``.npz`` written atomically and read with
+``allow_pickle=False``: no code-executing format is ever loaded from data.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from adago.atomic import atomic_path
+
+FORMAT_VERSION = 1
+
+
+@dataclass(frozen=True)
+class RatingMatrix:
+    """Known entries of a |I| x |J| rating matrix.
+
+    user, item : int32 arrays of shape (n,), values in 0..n_users-1 / 0..n_items-1
+    rating     : float64 array of shape (n,), within [rating_min, rating_max]
+    user_ids, item_ids : original ids; ``user_ids[u]`` is the id of remapped user ``u``
+    fixed_test : bool array of shape (n,) marking the file's own test entries, or None
+    """
+
+    user: np.ndarray
+    item: np.ndarray
+    rating: np.ndarray
+    n_users: int
+    n_items: int
+    user_ids: np.ndarray
+    item_ids: np.ndarray
+    rating_min: float
+    rating_max: float
+    fixed_test: np.ndarray | None = None
+
+    def __post_init__(self) -> None:
+        n = len(self.rating)
+        if not (len(self.user) == len(self.item) == n):
+            raise ValueError("user, item and rating arrays must have the same length")
+        if self.fixed_test is not None and len(self.fixed_test) != n:
+            raise ValueError("fixed_test mask must have one entry per rating")
+        if len(self.user_ids) != self.n_users or len(self.item_ids) != self.n_items:
+            raise ValueError("user_ids/item_ids must have n_users/n_items entries")
+
+    @property
+    def n_ratings(self) -> int:
+        return int(len(self.rating))
+
+    def stats(self) -> dict:
+        """Table 2 statistics, computed from the data rather than copied from the paper."""
+        n = self.n_ratings
+        out = {
+            "users": int(self.n_users),
+            "items": int(self.n_items),
+            "ratings": n,
+            "density": n / (self.n_users * self.n_items) if n else 0.0,
+            "rating_min": float(self.rating_min),
+            "rating_max": float(self.rating_max),
+            "rating_mean": float(self.rating.mean()) if n else float("nan"),
+        }
+        if self.fixed_test is not None:
+            out["fixed_test_ratings"] = int(self.fixed_test.sum())
+        return out
+
+
+def from_triples(
+    user_ids: np.ndarray,
+    item_ids: np.ndarray,
+    ratings: np.ndarray,
+    *,
+    rating_range: tuple[float, float],
+    fixed_test: np.ndarray | None = None,
+) -> RatingMatrix:
+    """Remap arbitrary user/item ids to ``0..n-1`` (sorted order of the original ids)."""
+    users, u = np.unique(np.asarray(user_ids), return_inverse=True)
+    items, i = np.unique(np.asarray(item_ids), return_inverse=True)
+    return RatingMatrix(
+        user=u.astype(np.int32),
+        item=i.astype(np.int32),
+        rating=np.asarray(ratings, dtype=np.float64),
+        n_users=len(users),
+        n_items=len(items),
+        user_ids=users,
+        item_ids=items,
+        rating_min=float(rating_range[0]),
+        rating_max=float(rating_range[1]),
+        fixed_test=None if fixed_test is None else np.asarray(fixed_test, dtype=bool),
+    )
+
+
+def save_ratings(path: str | os.PathLike, data: RatingMatrix) -> None:
+    """Write ``data`` to ``path`` (.npz) atomically."""
+    arrays = {
+        "format_version": np.array(FORMAT_VERSION),
+        "user": data.user,
+        "item": data.item,
+        "rating": data.rating,
+        "shape": np.array([data.n_users, data.n_items], dtype=np.int64),
+        "user_ids": data.user_ids,
+        "item_ids": data.item_ids,
+        "rating_range": np.array([data.rating_min, data.rating_max], dtype=np.float64),
+    }
+    if data.fixed_test is not None:
+        arrays["fixed_test"] = data.fixed_test
+    for key, value in arrays.items():
+        if np.asarray(value).dtype == object:
+            raise TypeError(f"{key} has dtype object, which cannot be stored without pickle")
+    with atomic_path(path) as tmp:
+        with open(tmp, "wb") as fh:
+            np.savez(fh, **arrays)
+
+
+def load_ratings(path: str | os.PathLike) -> RatingMatrix:
+    """Read a file written by :func:`save_ratings` (never unpickles anything)."""
+    path = Path(path)
+    with np.load(path, allow_pickle=False) as z:
+        version = int(z["format_version"])
+        if version != FORMAT_VERSION:
+            raise ValueError(f"{path}: prepared-data format {version}, this code reads {FORMAT_VERSION}")
+        n_users, n_items = (int(x) for x in z["shape"])
+        lo, hi = (float(x) for x in z["rating_range"])
+        return RatingMatrix(
+            user=z["user"],
+            item=z["item"],
+            rating=z["rating"],
+            n_users=n_users,
+            n_items=n_items,
+            user_ids=z["user_ids"],
+            item_ids=z["item_ids"],
+            rating_min=lo,
+            rating_max=hi,
+            fixed_test=z["fixed_test"] if "fixed_test" in z.files else None,
+        )
