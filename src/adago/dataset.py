@@ -78,10 +78,18 @@ def from_triples(
     *,
     rating_range: tuple[float, float],
     fixed_test: np.ndarray | None = None,
+    user_universe: np.ndarray | None = None,
+    item_universe: np.ndarray | None = None,
 ) -> RatingMatrix:
-    """Remap arbitrary user/item ids to ``0..n-1`` (sorted order of the original ids)."""
-    users, u = np.unique(np.asarray(user_ids), return_inverse=True)
-    items, i = np.unique(np.asarray(item_ids), return_inverse=True)
+    """Remap arbitrary user/item ids to ``0..n-1`` (sorted order of the original ids).
+
+    ``user_universe``/``item_universe`` (optional) list every id of the data set, including ids with no
+    rating (Douban has a user without ratings that Table 2 still counts); by default the ids that occur.
+    Ids given as Python objects (e.g. strings from pandas) are stored as a fixed-width str array, which
+    ``save_ratings`` can write without pickle.
+    """
+    users, u = _remap(_plain_ids(user_ids), user_universe, "user")
+    items, i = _remap(_plain_ids(item_ids), item_universe, "item")
     return RatingMatrix(
         user=u.astype(np.int32),
         item=i.astype(np.int32),
@@ -94,6 +102,23 @@ def from_triples(
         rating_max=float(rating_range[1]),
         fixed_test=None if fixed_test is None else np.asarray(fixed_test, dtype=bool),
     )
+
+
+def _plain_ids(ids) -> np.ndarray:
+    ids = np.asarray(ids)
+    return ids.astype(str) if ids.dtype == object else ids
+
+
+def _remap(ids: np.ndarray, universe, what: str) -> tuple[np.ndarray, np.ndarray]:
+    if universe is None:
+        return np.unique(ids, return_inverse=True)
+    universe = np.unique(_plain_ids(universe))
+    pos = np.searchsorted(universe, ids)
+    pos_clipped = np.minimum(pos, len(universe) - 1)
+    outside = universe[pos_clipped] != ids if len(universe) else np.ones(len(ids), bool)
+    if np.any(outside):
+        raise ValueError(f"{what} id {ids[np.argmax(outside)]!r} is not in the given {what}_universe")
+    return universe, pos
 
 
 def save_ratings(path: str | os.PathLike, data: RatingMatrix) -> None:
@@ -119,23 +144,35 @@ def save_ratings(path: str | os.PathLike, data: RatingMatrix) -> None:
 
 
 def load_ratings(path: str | os.PathLike) -> RatingMatrix:
-    """Read a file written by :func:`save_ratings` (never unpickles anything)."""
+    """Read a file written by :func:`save_ratings` (never unpickles anything).
+
+    Raises ValueError naming ``path`` if the file is not such a file: a missing array, an object
+    array (which only pickle could load), or another format version.
+    """
     path = Path(path)
-    with np.load(path, allow_pickle=False) as z:
-        version = int(z["format_version"])
-        if version != FORMAT_VERSION:
-            raise ValueError(f"{path}: prepared-data format {version}, this code reads {FORMAT_VERSION}")
-        n_users, n_items = (int(x) for x in z["shape"])
-        lo, hi = (float(x) for x in z["rating_range"])
-        return RatingMatrix(
-            user=z["user"],
-            item=z["item"],
-            rating=z["rating"],
-            n_users=n_users,
-            n_items=n_items,
-            user_ids=z["user_ids"],
-            item_ids=z["item_ids"],
-            rating_min=lo,
-            rating_max=hi,
-            fixed_test=z["fixed_test"] if "fixed_test" in z.files else None,
-        )
+    try:
+        with np.load(path, allow_pickle=False) as z:
+            version = int(z["format_version"])
+            if version != FORMAT_VERSION:
+                raise ValueError(f"{path}: prepared-data format {version}, this code reads {FORMAT_VERSION}")
+            n_users, n_items = (int(x) for x in z["shape"])
+            lo, hi = (float(x) for x in z["rating_range"])
+            return RatingMatrix(
+                user=z["user"],
+                item=z["item"],
+                rating=z["rating"],
+                n_users=n_users,
+                n_items=n_items,
+                user_ids=z["user_ids"],
+                item_ids=z["item_ids"],
+                rating_min=lo,
+                rating_max=hi,
+                fixed_test=z["fixed_test"] if "fixed_test" in z.files else None,
+            )
+    except KeyError as exc:
+        raise ValueError(f"{path}: not a prepared rating file, missing array {exc}") from None
+    except ValueError as exc:
+        if str(exc).startswith(str(path)):
+            raise
+        # e.g. "Object arrays cannot be loaded when allow_pickle=False"
+        raise ValueError(f"{path}: refused to load: {exc}") from None
