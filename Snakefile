@@ -1,0 +1,44 @@
+# Reproduction of "AdaGO" (Gauss-Newton-diagonal Adam for latent-factor recommenders):
+# download -> prepare -> split -> train (per data set, method, seed) -> tables 2-5 -> figures 2-7.
+from snakemake.utils import min_version
+
+min_version("8.20")
+
+
+configfile: "config/config.yaml"
+
+
+##### setup: validation, wildcard constraints and helpers #####
+include: "workflow/rules/common.smk"
+
+
+##### load rules #####
+include: "workflow/rules/download.smk"
+include: "workflow/rules/prepare.smk"
+include: "workflow/rules/split.smk"
+include: "workflow/rules/train.smk"
+include: "workflow/rules/aggregate.smk"
+include: "workflow/rules/plot.smk"
+
+
+##### target rules #####
+rule all:
+    input:
+        tables=all_tables(),
+        figures=all_figures(),
+    default_target: True
+
+
+rule download:
+    input:
+        [dataset_raw(d) for d in config["datasets"] if dataset_kind(d) == "download"],
+
+
+rule tables:
+    input:
+        all_tables(),
+
+
+rule figures:
+    input:
+        all_figures(),

@@ -1,0 +1,195 @@
+"""Workflow configuration: validation with messages that name the key, defaults, and derived specs.
+
+The JSON schema (``workflow/schemas/config.schema.yaml``) is the single description of every key and
+its default. This module applies it with the same draft Snakemake uses, but reports the first
+problem as ``config key 'split.ratios': ...`` instead of a schema dump, then checks what a schema
+cannot express: ratios summing to 1, dataset names that must be built in or declared, and each
+method's hyperparameters, which are validated by :class:`adago.optimizers.TrainConfig` itself so that
+a typo is caught when the workflow is parsed, before any job runs.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+from jsonschema import Draft202012Validator, validators
+
+BUILTIN_DATASETS = ("douban", "ml1m", "synthetic")
+METHOD_LABELS = {"adago": "M1 AdaGO", "adam": "M2 Adam", "sgd": "M3 SGD"}
+MIRROR_ENV = "ADAGO_MIRROR"
+
+
+class ConfigError(ValueError):
+    """An invalid workflow configuration; the message names the offending key."""
+
+
+@dataclass(frozen=True)
+class DatasetSpec:
+    """Where a data set comes from and how it is split.
+
+    raw: path of the file the prepare step reads (produced by a download/extract/generate rule
+    for built-in data sets, given by the user for custom ones).
+    """
+
+    name: str
+    label: str
+    kind: str  # "download", "synthetic" or "custom"
+    fmt: str
+    raw: str
+    ratios: tuple[float, float, float]
+    validation_fraction: float
+    rating_range: tuple[float, float] | None
+    duplicates: str
+
+
+_BUILTIN = {
+    "douban": dict(label="D2 Douban", kind="download", fmt="monti-mat",
+                   raw="data/raw/douban/training_test_dataset.mat", rating_range=(1.0, 5.0)),
+    "ml1m": dict(label="D1 MovieLens-1M", kind="download", fmt="movielens",
+                 raw="data/raw/ml1m/ratings.dat", rating_range=(1.0, 5.0)),
+    "synthetic": dict(label="Synthetic", kind="synthetic", fmt="csv",
+                      raw="data/synthetic/ratings.csv", rating_range=None),
+}
+
+
+def _with_defaults(validator_class):
+    """A validator that fills ``default`` values into the instance while validating (as Snakemake does)."""
+    validate_properties = validator_class.VALIDATORS["properties"]
+
+    def set_defaults(validator, properties, instance, schema):
+        if isinstance(instance, dict):
+            for prop, subschema in properties.items():
+                if "default" in subschema and prop not in instance:
+                    instance[prop] = copy.deepcopy(subschema["default"])
+        yield from validate_properties(validator, properties, instance, schema)
+
+    return validators.extend(validator_class, {"properties": set_defaults})
+
+
+def _key(path) -> str:
+    return ".".join(str(p) for p in path) or "<top level>"
+
+
+def load_schema(path: str | os.PathLike) -> dict:
+    with open(path, encoding="utf-8") as fh:
+        return yaml.safe_load(fh)
+
+
+def check_config(config: Mapping, schema: Mapping) -> dict:
+    """Return a validated copy of ``config`` with defaults filled in, or raise :class:`ConfigError`."""
+    cfg = copy.deepcopy(dict(config))
+    validator = _with_defaults(Draft202012Validator)(schema)
+    # Fill defaults first (a pass that may itself report errors), then report the most specific error.
+    errors = sorted(validator.iter_errors(cfg), key=lambda e: (len(e.absolute_path), str(e.absolute_path)))
+    if errors:
+        err = errors[-1]
+        raise ConfigError(f"config key '{_key(err.absolute_path)}': {err.message}")
+    _check_fractions(cfg)
+    _check_datasets(cfg)
+    _check_hyperparameters(cfg)
+    return cfg
+
+
+def _check_ratios(ratios, key: str) -> None:
+    if not math.isclose(sum(ratios), 1.0, abs_tol=1e-9):
+        raise ConfigError(f"config key '{key}': train/validation/test ratios {list(ratios)} must sum to 1")
+    if ratios[0] <= 0:
+        raise ConfigError(f"config key '{key}': the train ratio must be > 0")
+
+
+def _check_fractions(cfg: dict) -> None:
+    _check_ratios(cfg["split"]["ratios"], "split.ratios")
+    for name, spec in cfg["custom_datasets"].items():
+        if "ratios" in spec:
+            _check_ratios(spec["ratios"], f"custom_datasets.{name}.ratios")
+
+
+def _check_datasets(cfg: dict) -> None:
+    for name in cfg["custom_datasets"]:
+        if name in BUILTIN_DATASETS:
+            raise ConfigError(f"config key 'custom_datasets.{name}': '{name}' is a built-in data set name")
+    known = set(BUILTIN_DATASETS) | set(cfg["custom_datasets"])
+    for k, name in enumerate(cfg["datasets"]):
+        if name not in known:
+            raise ConfigError(
+                f"config key 'datasets[{k}]': unknown data set '{name}'; "
+                f"use one of {sorted(known)} or declare it under custom_datasets"
+            )
+    for name in cfg["hyperparameters"]:
+        if name != "default" and name not in known:
+            raise ConfigError(
+                f"config key 'hyperparameters.{name}': not 'default' and not a known data set ({sorted(known)})"
+            )
+
+
+def _check_hyperparameters(cfg: dict) -> None:
+    from adago.optimizers import TrainConfig
+
+    for block, methods in cfg["hyperparameters"].items():
+        for method, options in methods.items():
+            if "method" in options:
+                raise ConfigError(f"config key 'hyperparameters.{block}.{method}.method': set by the block name")
+            TrainConfig.from_mapping({"method": method, **options}, where=f"hyperparameters.{block}.{method}")
+    for dataset in cfg["datasets"]:
+        for method in cfg["methods"]:
+            hyperparameters(cfg, dataset, method)
+
+
+def hyperparameters(cfg: Mapping, dataset: str, method: str) -> dict:
+    """The full, validated options of one training run: defaults < 'default' block < data set block.
+
+    Only this slice of the config is passed to a training job, so editing another data set's or
+    method's settings does not re-run it.
+    """
+    from adago.optimizers import TrainConfig
+
+    blocks = cfg["hyperparameters"]
+    merged = {
+        "method": method,
+        **blocks.get("default", {}).get(method, {}),
+        **blocks.get(dataset, {}).get(method, {}),
+        "max_epochs": cfg["max_epochs"],
+        "tol": cfg["training"]["tol"],
+        "patience": cfg["training"]["patience"],
+    }
+    where = f"hyperparameters.{dataset}.{method}"
+    try:
+        return TrainConfig.from_mapping(merged, where=where).to_dict()
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from exc
+
+
+def dataset_spec(cfg: Mapping, name: str) -> DatasetSpec:
+    split = cfg["split"]
+    if name in _BUILTIN:
+        b = _BUILTIN[name]
+        return DatasetSpec(name=name, label=b["label"], kind=b["kind"], fmt=b["fmt"], raw=b["raw"],
+                           ratios=tuple(split["ratios"]), validation_fraction=split["validation_fraction"],
+                           rating_range=b["rating_range"], duplicates=split["duplicates"])
+    c = cfg["custom_datasets"][name]
+    return DatasetSpec(
+        name=name,
+        label=c.get("label", name),
+        kind="custom",
+        fmt=c["format"],
+        raw=c["path"],
+        ratios=tuple(c.get("ratios", split["ratios"])),
+        validation_fraction=c.get("validation_fraction", split["validation_fraction"]),
+        rating_range=tuple(c["rating_range"]) if "rating_range" in c else None,
+        duplicates=c.get("duplicates", split["duplicates"]),
+    )
+
+
+def mirror_dir(cfg: Mapping) -> str | None:
+    """The local mirror: config key ``mirror`` if set, else ``$ADAGO_MIRROR``, else None."""
+    value = cfg.get("mirror") or os.environ.get(MIRROR_ENV) or None
+    if value is not None and not Path(value).is_dir():
+        source = "config key 'mirror'" if cfg.get("mirror") else f"environment variable {MIRROR_ENV}"
+        raise ConfigError(f"{source}: mirror directory '{value}' does not exist")
+    return value

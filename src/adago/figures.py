@@ -1,0 +1,104 @@
+"""Figures 2-7 of the paper and the convergence curves it does not show.
+
+Figures 2-7 compare the methods per data set on one quantity each (test error, epochs, seconds,
+for RMSE and for MAE). The paper draws bars; we draw the mean with a one-std error bar and every
+seed as a dot, on an axis that is not forced to zero, because the differences are in the fourth
+decimal and a bar from zero would hide them.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping, Sequence
+
+import matplotlib
+
+matplotlib.use("Agg")  # rule jobs have no display
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+
+from adago import paper  # noqa: E402
+from adago.atomic import atomic_path  # noqa: E402
+
+# figure number -> (runs.csv column, axis label, title)
+FIGURES = {
+    2: ("rmse", "test RMSE", "Figure 2. Average RMSE"),
+    3: ("rmse_epoch", "epochs to best validation RMSE", "Figure 3. Epochs used (RMSE)"),
+    4: ("rmse_seconds", "training seconds to best validation RMSE", "Figure 4. Time used (RMSE)"),
+    5: ("mae", "test MAE", "Figure 5. Average MAE"),
+    6: ("mae_epoch", "epochs to best validation MAE", "Figure 6. Epochs used (MAE)"),
+    7: ("mae_seconds", "training seconds to best validation MAE", "Figure 7. Time used (MAE)"),
+}
+COLORS = {"adago": "#d62728", "adam": "#1f77b4", "sgd": "#2ca02c"}
+
+
+def _method_label(m: str) -> str:
+    return f"{paper.METHODS[m]['no']} {paper.METHODS[m]['name']}"
+
+
+def save(fig: plt.Figure, png: str | os.PathLike, pdf: str | os.PathLike | None = None) -> None:
+    """Write the figure atomically as PNG (and PDF), then close it."""
+    for path in (png, pdf):
+        if path is not None:
+            with atomic_path(path) as tmp:
+                fig.savefig(tmp, dpi=150, bbox_inches="tight")
+    plt.close(fig)
+
+
+def comparison_figure(runs: pd.DataFrame, number: int, labels: Mapping[str, str], methods: Sequence[str]) -> plt.Figure:
+    """One panel per data set: each method's mean ± std over seeds, with the seeds as dots."""
+    column, ylabel, title = FIGURES[number]
+    datasets = list(dict.fromkeys(runs["dataset"]))
+    fig, axes = plt.subplots(1, len(datasets), figsize=(3.6 * len(datasets) + 0.6, 3.4), squeeze=False)
+    rng = np.random.default_rng(0)  # fixed jitter: the same data gives the same picture
+    for ax, dataset in zip(axes[0], datasets):
+        d = runs[runs["dataset"] == dataset]
+        for x, m in enumerate(methods):
+            values = d.loc[d["method"] == m, column].to_numpy(dtype=float)
+            if len(values) == 0:
+                continue
+            std = values.std(ddof=1) if len(values) > 1 else 0.0
+            ax.scatter(x + rng.uniform(-0.12, 0.12, len(values)), values, s=12, color=COLORS[m], alpha=0.45, lw=0)
+            ax.errorbar(x, values.mean(), yerr=std, fmt="o", color=COLORS[m], ms=7, capsize=6, lw=1.8)
+        ax.set_xticks(range(len(methods)), [_method_label(m) for m in methods], rotation=15)
+        ax.set_xlim(-0.6, len(methods) - 0.4)
+        ax.set_title(labels.get(dataset, dataset), fontsize=10)
+        ax.grid(axis="y", alpha=0.3)
+    axes[0][0].set_ylabel(ylabel)
+    n = runs.groupby(["dataset", "method"]).size().max()
+    fig.suptitle(f"{title} — mean ± std over {n} seeds", fontsize=11)
+    fig.tight_layout()
+    return fig
+
+
+def convergence_figure(histories: Mapping[str, Sequence[pd.DataFrame]], label: str, metric: str = "val_rmse") -> plt.Figure:
+    """Validation error against epoch and against training seconds, per method.
+
+    ``histories`` maps method -> one history per seed. Runs stop at different epochs; at each epoch
+    the mean and std are over the runs still going, and the seconds axis is the mean cumulative
+    training time of those runs at that epoch.
+    """
+    fig, (ax_e, ax_t) = plt.subplots(1, 2, figsize=(9.5, 3.6), sharey=True)
+    lows = []
+    for m, hs in histories.items():
+        wide = pd.concat([h.set_index("epoch")[metric] for h in hs], axis=1)
+        secs = pd.concat([h.set_index("epoch")["seconds"] for h in hs], axis=1).mean(axis=1)
+        mean, std = wide.mean(axis=1), wide.std(axis=1, ddof=1).fillna(0.0)
+        lows.append(float(mean.min()))
+        for ax, x in ((ax_e, mean.index.to_numpy()), (ax_t, secs.to_numpy())):
+            ax.plot(x, mean.to_numpy(), color=COLORS[m], lw=1.6, label=_method_label(m))
+            ax.fill_between(x, (mean - std).to_numpy(), (mean + std).to_numpy(), color=COLORS[m], alpha=0.2, lw=0)
+    # The first epochs sit far above the optimum; zoom on the part where the methods differ.
+    if lows:
+        lo = min(lows)
+        ax_e.set_ylim(lo - 0.01 * abs(lo), lo + 0.12 * abs(lo))
+    ax_e.set_xlabel("epoch")
+    ax_t.set_xlabel("cumulative training seconds")
+    ax_e.set_ylabel(metric.replace("val_", "validation ").upper().replace("VALIDATION", "validation"))
+    for ax in (ax_e, ax_t):
+        ax.grid(alpha=0.3)
+    ax_e.legend(fontsize=8)
+    fig.suptitle(f"Convergence on {label} (mean ± std over seeds)", fontsize=11)
+    fig.tight_layout()
+    return fig

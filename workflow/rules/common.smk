@@ -1,0 +1,97 @@
+import glob
+from pathlib import Path
+
+from adago.config import (
+    METHOD_LABELS,
+    check_config,
+    dataset_spec,
+    hyperparameters,
+    load_schema,
+    mirror_dir,
+)
+
+# Validate before anything else: a bad key fails here, naming the key, before any job runs.
+config.update(check_config(config, load_schema(workflow.source_path("../schemas/config.schema.yaml"))))
+
+DATASETS = config["datasets"]
+METHODS = config["methods"]
+SEEDS = config["seeds"]
+
+
+wildcard_constraints:
+    dataset="|".join(DATASETS),
+    method="|".join(METHODS),
+    seed=r"\d+",
+    fig=r"[2-7]",
+
+
+# Snakemake cannot see modules imported by rule scripts; listing them as inputs makes an edit to
+# the optimisers re-run training (and an edit to the plotting code re-run only the plots).
+SRC = Path(workflow.basedir) / "src" / "adago"
+TRAIN_CODE = sorted(
+    str(p)
+    for p in SRC.glob("*.py")
+    if p.stem in {"model", "optimizers", "metrics", "training"} or p.stem.startswith("kernels")
+)
+TABLE_CODE = [str(SRC / "tables.py"), str(SRC / "paper.py")]
+FIGURE_CODE = [str(SRC / "figures.py"), str(SRC / "paper.py")]
+
+
+def spec(dataset):
+    return dataset_spec(config, dataset)
+
+
+def dataset_kind(dataset):
+    return spec(dataset).kind
+
+
+def dataset_raw(dataset):
+    return spec(dataset).raw
+
+
+def run_dir(dataset, method, seed):
+    return f"results/runs/{dataset}/{method}/seed{seed}"
+
+
+def run_summaries(dataset=None):
+    datasets = DATASETS if dataset is None else [dataset]
+    return [
+        f"{run_dir(d, m, s)}/summary.json" for d in datasets for m in METHODS for s in SEEDS
+    ]
+
+
+def run_histories(dataset):
+    return [f"{run_dir(dataset, m, s)}/history.csv" for m in METHODS for s in SEEDS]
+
+
+def run_benchmarks():
+    return [
+        f"benchmarks/train/{d}/{m}/seed{s}.tsv" for d in DATASETS for m in METHODS for s in SEEDS
+    ]
+
+
+TABLES = ["table2", "table3", "table4", "table5"]
+
+
+def all_tables():
+    return expand("results/tables/{table}.{ext}", table=TABLES, ext=["csv", "md", "tex"]) + [
+        "results/tables/paper_comparison.md",
+        "results/tables/significance.csv",
+    ]
+
+
+def all_figures():
+    return expand("figures/figure{fig}.{ext}", fig=range(2, 8), ext=["png", "pdf"]) + expand(
+        "figures/convergence_{dataset}.{ext}", dataset=DATASETS, ext=["png", "pdf"]
+    )
+
+
+def download_source(source, filename):
+    """URL and checksum of a built-in download (adago.sources), checked against the requested name."""
+    from adago.sources import SOURCES
+
+    src = SOURCES[source]
+    expected = Path(src["mirror_relpath"]).name
+    if filename != expected:
+        raise ValueError(f"data/raw/{source}/ holds {expected}, not {filename}")
+    return {k: src[k] for k in ("url", "sha256", "md5", "mirror_relpath") if src.get(k)}

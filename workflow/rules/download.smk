@@ -1,0 +1,49 @@
+# Raw data: checksummed downloads (a local mirror is read first), the ML-1M extraction, and the
+# built-in synthetic matrix. A plain rule rather than the HTTP storage plugin, so that a dry run
+# never needs the network and offline nodes work from a mirror.
+
+
+rule download_dataset:
+    output:
+        "data/raw/{source}/{filename}",
+    log:
+        "logs/download/{source}/{filename}.log",
+    params:
+        # Only what identifies the file: changing the mirror must not re-run the download.
+        source=lambda w: download_source(w.source, w.filename),
+    wildcard_constraints:
+        source="douban|ml1m",
+        filename=r"[^/]+\.(mat|zip)",
+    retries: 1
+    script:
+        "../scripts/download.py"
+
+
+rule extract_movielens:
+    input:
+        archive="data/raw/ml1m/ml-1m.zip",
+    output:
+        ratings="data/raw/ml1m/ratings.dat",
+    log:
+        "logs/download/ml1m/extract.log",
+    params:
+        member="ml-1m/ratings.dat",
+    script:
+        "../scripts/extract_member.py"
+
+
+rule make_synthetic:
+    output:
+        ratings="data/synthetic/ratings.csv",
+    log:
+        "logs/download/synthetic.log",
+    params:
+        synthetic=config["synthetic"],
+    script:
+        "../scripts/make_synthetic.py"
+
+
+localrules:
+    download_dataset,
+    extract_movielens,
+    make_synthetic,

@@ -1,0 +1,21 @@
+# One compact, documented format per data set (adago.dataset.RatingMatrix as .npz, ids remapped)
+# and the Table 2 statistics computed from the data.
+
+
+rule prepare_dataset:
+    input:
+        raw=lambda w: dataset_raw(w.dataset),
+    output:
+        data="results/prepared/{dataset}.npz",
+        stats="results/prepared/{dataset}.json",
+    log:
+        "logs/prepare/{dataset}.log",
+    params:
+        fmt=lambda w: spec(w.dataset).fmt,
+        rating_range=lambda w: spec(w.dataset).rating_range,
+        duplicates=lambda w: spec(w.dataset).duplicates,
+        label=lambda w: spec(w.dataset).label,
+    resources:
+        mem_mb=2000,
+    script:
+        "../scripts/prepare.py"

@@ -1,0 +1,20 @@
+# Train/validation/test split per data set and seed, saved with a checksum manifest so that every
+# run of that seed, whatever the method, sees exactly the same entries.
+
+
+rule split_dataset:
+    input:
+        data="results/prepared/{dataset}.npz",
+    output:
+        split="results/splits/{dataset}/seed{seed}.npz",
+        manifest="results/splits/{dataset}/seed{seed}.json",
+    log:
+        "logs/split/{dataset}/seed{seed}.log",
+    params:
+        ratios=lambda w: spec(w.dataset).ratios,
+        validation_fraction=lambda w: spec(w.dataset).validation_fraction,
+        cold_start=config["split"]["cold_start"],
+    resources:
+        mem_mb=1000,
+    script:
+        "../scripts/split.py"

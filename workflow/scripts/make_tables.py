@@ -1,0 +1,43 @@
+"""Tables 2-5, the comparison with the paper and the significance tests from runs.csv."""
+
+import json
+from pathlib import Path
+
+import pandas as pd
+
+from adago import tables
+from adago.atomic import atomic_open
+from adago.rulelog import run_logged
+
+
+def main(log):
+    out = Path(snakemake.output.table2_csv).parent
+    labels, methods = snakemake.params.labels, snakemake.params.methods
+    datasets = list(labels)
+    runs = pd.read_csv(snakemake.input.runs)
+
+    stats = {Path(p).stem: json.loads(Path(p).read_text()) for p in snakemake.input.stats}
+    manifests = {Path(p).parent.name: json.loads(Path(p).read_text()) for p in snakemake.input.manifests}
+    t2 = tables.dataset_table(stats, manifests, labels)
+    shown2 = t2.drop(columns="dataset").rename(columns={"label": "Dataset"})
+    tables.write_table(t2, shown2, out / "table2", "Table 2. Data sets (computed from the data)")
+
+    t3 = tables.method_table(runs, methods)
+    tables.write_table(t3, t3.drop(columns="method"), out / "table3", "Table 3. Compared methods and their settings")
+
+    t4 = tables.error_table(runs, "rmse", datasets, methods)
+    tables.write_table(t4, tables.display_error_table(t4, "rmse", labels), out / "table4",
+                       "Table 4. Test RMSE at the best-validation epoch, that epoch and the training seconds to it")
+    t5 = tables.error_table(runs, "mae", datasets, methods)
+    tables.write_table(t5, tables.display_error_table(t5, "mae", labels), out / "table5",
+                       "Table 5. Test MAE at the best-validation epoch, that epoch and the training seconds to it")
+
+    with atomic_open(snakemake.output.paper_comparison) as fh:
+        fh.write(tables.paper_comparison(t4, t5, labels))
+    sig = tables.significance(runs, methods)
+    with atomic_open(snakemake.output.significance) as fh:
+        sig.to_csv(fh, index=False)
+    log.info("wrote tables 2-5, paper_comparison.md and significance.csv for %d runs", len(runs))
+
+
+run_logged(main, snakemake.log[0])

@@ -1,0 +1,46 @@
+"""Train one (data set, method, seed) run on its saved split and write history.csv and summary.json."""
+
+import json
+import os
+import time
+
+# Numba reads its cache location at import: one shared, warmed cache (rule compile_kernels).
+os.environ.setdefault("NUMBA_CACHE_DIR", snakemake.params.numba_cache)
+
+from adago.dataset import load_ratings  # noqa: E402
+from adago.optimizers import TrainConfig  # noqa: E402
+from adago.rulelog import run_logged  # noqa: E402
+from adago.runio import versions, write_run  # noqa: E402
+from adago.splitting import load_split  # noqa: E402
+from adago.training import train  # noqa: E402
+
+
+def main(log):
+    w = snakemake.wildcards
+    seed = int(w.seed)
+    manifest = json.loads(open(snakemake.input.manifest, encoding="utf-8").read())
+    data = load_ratings(snakemake.input.data)
+    split = load_split(snakemake.input.split, expected_sha256=manifest["sha256"])
+    config = TrainConfig.from_mapping(snakemake.params.hyperparameters, where=f"hyperparameters.{w.dataset}.{w.method}")
+
+    def part(idx):
+        return data.user[idx], data.item[idx], data.rating[idx]
+
+    log.info("%s / %s / seed %d: %s; hyperparameters %s", w.dataset, w.method, seed, split.counts(), config.to_dict())
+    start = time.perf_counter()
+    result = train(part(split.train), part(split.validation), part(split.test), n_users=data.n_users,
+                   n_items=data.n_items, config=config, seed=seed, rating_range=(data.rating_min, data.rating_max),
+                   threads=snakemake.threads, log=log.info)
+    wall = time.perf_counter() - start
+    summary = {
+        "dataset": w.dataset, "method": w.method, "seed": seed, "best": result.best,
+        "epochs_run": result.epochs_run, "stop_reason": result.stop_reason,
+        "hyperparameters": config.to_dict(), "threads": snakemake.threads, "wall_seconds": wall,
+        "split": {"sha256": manifest["sha256"], "counts": split.counts()}, "versions": versions(),
+    }
+    write_run(result.history, summary, snakemake.output.history, snakemake.output.summary)
+    log.info("best RMSE %s; best MAE %s; %d epochs (%s), %.1f s",
+             result.best["rmse"], result.best["mae"], result.epochs_run, result.stop_reason, wall)
+
+
+run_logged(main, snakemake.log[0])
