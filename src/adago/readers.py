@@ -141,6 +141,8 @@ def _read_text(path: Path, fmt: str, rating_range, duplicates: str) -> tuple[Rat
     users = _id_column(path, df["user"], lines, "user", integer=fmt == "movielens")
     items = _id_column(path, df["item"], lines, "item", integer=fmt == "movielens")
     ratings = _rating_column(path, df["rating"], lines)
+    if fmt == "movielens":  # unused, but a non-integer here means the columns are not what we think
+        _id_column(path, df["timestamp"], lines, "timestamp", integer=True)
 
     source = "declared"
     if rating_range is None and DEFAULT_RATING_RANGE[fmt] is not None:
@@ -189,7 +191,7 @@ def _parse_csv(path: Path) -> pd.DataFrame:
         )
     if len(set(columns)) != len(columns):
         raise RatingFileError(f"{path}:1: duplicate column names in header {header.strip()!r}")
-    df = _pandas_read(path, sep=sep, header=0, names=columns, encoding="utf-8", expected=len(columns))
+    df = _pandas_read(path, sep=sep, header=0, names=columns, encoding="utf-8-sig", expected=len(columns))
     # pandas fills missing trailing fields with NaN instead of failing: count them ourselves.
     present = df.notna()
     short = present.any(axis=1) & ~present.all(axis=1)
@@ -208,7 +210,11 @@ def _parse_csv(path: Path) -> pd.DataFrame:
 def _pandas_read(path: Path, *, expected: int, **kwargs) -> pd.DataFrame:
     """pandas.read_csv with the C engine; its "too many fields" error is turned into ours."""
     try:
-        return pd.read_csv(path, engine="c", skip_blank_lines=False, **kwargs)
+        # Only an empty field is missing: 'NA' or 'nan' text is kept as text, so that a user called 'NA'
+        # stays a user and a 'nan' rating is reported as such instead of as a missing field.
+        return pd.read_csv(
+            path, engine="c", skip_blank_lines=False, keep_default_na=False, na_values=[""], **kwargs
+        )
     except pd.errors.EmptyDataError:
         raise RatingFileError(f"{path}: empty file, no ratings") from None
     except pd.errors.ParserError as exc:
@@ -227,10 +233,11 @@ def _pandas_read(path: Path, *, expected: int, **kwargs) -> pd.DataFrame:
 
 def _id_column(path: Path, col: pd.Series, lines: np.ndarray, name: str, *, integer: bool) -> np.ndarray:
     """Ids as int64 when every id is an integer, otherwise as str (never an object array, which
-    could not be saved without pickle)."""
+    could not be saved without pickle). ``integer`` demands integers (GroupLens ids, timestamps)."""
+    name = name if name == "timestamp" else f"{name} id"
     missing = col.isna().to_numpy()
     if missing.any():
-        raise RatingFileError(f"{path}:{lines[np.argmax(missing)]}: missing {name} id")
+        raise RatingFileError(f"{path}:{lines[np.argmax(missing)]}: missing {name}")
     if pd.api.types.is_integer_dtype(col):
         return col.to_numpy(dtype=np.int64)
     if pd.api.types.is_float_dtype(col):
@@ -239,14 +246,14 @@ def _id_column(path: Path, col: pd.Series, lines: np.ndarray, name: str, *, inte
         if not frac.any():
             return values.astype(np.int64)
         if integer:
-            raise RatingFileError(f"{path}:{lines[np.argmax(frac)]}: {name} id {values[frac][0]!r} is not an integer")
+            raise RatingFileError(f"{path}:{lines[np.argmax(frac)]}: {name} {values[frac][0]:g} is not an integer")
         return col.astype(str).to_numpy(dtype=str)
     text = col.astype(str).str.strip()
     if integer:
         as_int = pd.to_numeric(text, errors="coerce")
         bad = (as_int.isna() | (as_int != np.round(as_int))).to_numpy()
         if bad.any():
-            raise RatingFileError(f"{path}:{lines[np.argmax(bad)]}: {name} id {text.iloc[np.argmax(bad)]!r} is not an integer")
+            raise RatingFileError(f"{path}:{lines[np.argmax(bad)]}: {name} {text.iloc[np.argmax(bad)]!r} is not an integer")
         return as_int.to_numpy(dtype=np.int64)
     return text.to_numpy(dtype=str)
 
@@ -268,7 +275,7 @@ def _rating_column(path: Path, col: pd.Series, lines: np.ndarray) -> np.ndarray:
     if bad.any():
         i = int(np.argmax(bad))
         # pandas reads an empty field and the text 'nan' alike as NaN; both are errors
-        what = "missing or NaN" if np.isnan(values[i]) else f"{values[i]!r} is not finite"
+        what = "missing or NaN" if np.isnan(values[i]) else f"{values[i]:g} is not finite"
         raise RatingFileError(f"{path}:{lines[i]}: rating {what}")
     return values
 
@@ -320,7 +327,7 @@ def _apply_duplicates(path: Path, users, items, ratings, lines, policy: str):
 
 def _first_line(path: Path) -> str:
     try:
-        with open(path, encoding="utf-8", newline="") as fh:
+        with open(path, encoding="utf-8-sig", newline="") as fh:
             return fh.readline()
     except UnicodeDecodeError as exc:
         raise RatingFileError(f"{path}: not valid utf-8 text: {exc}") from None
