@@ -18,6 +18,7 @@ import numpy as np
 from adago.atomic import atomic_path
 
 FORMAT_VERSION = 1
+_REQUIRED_KEYS = ("format_version", "user", "item", "rating", "shape", "user_ids", "item_ids", "rating_range")
 
 
 @dataclass(frozen=True)
@@ -117,7 +118,7 @@ def _remap(ids: np.ndarray, universe, what: str) -> tuple[np.ndarray, np.ndarray
     pos_clipped = np.minimum(pos, len(universe) - 1)
     outside = universe[pos_clipped] != ids if len(universe) else np.ones(len(ids), bool)
     if np.any(outside):
-        raise ValueError(f"{what} id {ids[np.argmax(outside)]!r} is not in the given {what}_universe")
+        raise ValueError(f"{what} id {ids[np.argmax(outside)].item()!r} is not in the given {what}_universe")
     return universe, pos
 
 
@@ -152,6 +153,9 @@ def load_ratings(path: str | os.PathLike) -> RatingMatrix:
     path = Path(path)
     try:
         with np.load(path, allow_pickle=False) as z:
+            missing = [k for k in _REQUIRED_KEYS if k not in z.files]
+            if missing:
+                raise ValueError(f"{path}: not a prepared rating file, missing array(s) {', '.join(missing)}")
             version = int(z["format_version"])
             if version != FORMAT_VERSION:
                 raise ValueError(f"{path}: prepared-data format {version}, this code reads {FORMAT_VERSION}")
@@ -169,8 +173,6 @@ def load_ratings(path: str | os.PathLike) -> RatingMatrix:
                 rating_max=hi,
                 fixed_test=z["fixed_test"] if "fixed_test" in z.files else None,
             )
-    except KeyError as exc:
-        raise ValueError(f"{path}: not a prepared rating file, missing array {exc}") from None
     except ValueError as exc:
         if str(exc).startswith(str(path)):
             raise

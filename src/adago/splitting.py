@@ -218,13 +218,14 @@ def load_split(path: str | os.PathLike, *, expected_sha256: str | None = None) -
             raise SplitFileError(f"{path}: checksum mismatch: expected sha256 {expected_sha256}, got {actual}")
     try:
         with np.load(path, allow_pickle=False) as z:
+            missing = [k for k in ("format_version", *_PARTS, "info_json") if k not in z.files]
+            if missing:
+                raise SplitFileError(f"{path}: not a split file, missing array(s) {', '.join(missing)}")
             version = int(z["format_version"])
             if version != SPLIT_FORMAT_VERSION:
                 raise SplitFileError(f"{path}: split format {version}, this code reads {SPLIT_FORMAT_VERSION}")
             parts = {name: z[name] for name in _PARTS}
             info = json.loads(str(z["info_json"]))
-    except KeyError as exc:
-        raise SplitFileError(f"{path}: not a split file, missing array {exc}") from None
     except SplitFileError:
         raise
     except (ValueError, OSError) as exc:  # includes "Object arrays cannot be loaded ..."
