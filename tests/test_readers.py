@@ -49,7 +49,8 @@ def test_movielens_ignores_blank_lines_but_counts_them_for_line_numbers(tmp_path
     ("text", "pattern"),
     [
         ("1::1::5::0\n2::2::3\n", r":2: expected 4 fields"),
-        ("1::1::5::0\n2::2::3::0::9\n", r":2: expected 4 fields, got 5"),
+        ("1::1::5::0\n2::2::3::0::9\n", r":2: expected 4 fields .*, got '2::2::3::0::9'"),
+        ("1::1::5::0\n2::2::3::0:\n", r":2: expected 4 fields .*, got '2::2::3::0:'"),
         ("1::1::5::0\n1::2::6::0\n", r":2: rating 6 outside the format default range \[1, 5\]"),
         ("1::1::5::0\n1::2::0.5::0\n", r":2: rating 0.5 outside"),
         ("1::1::nan::0\n", r":1: rating missing or NaN"),

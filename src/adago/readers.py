@@ -219,13 +219,14 @@ def _pandas_read(path: Path, *, expected: int, **kwargs) -> pd.DataFrame:
         raise RatingFileError(f"{path}: empty file, no ratings") from None
     except pd.errors.ParserError as exc:
         m = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", str(exc))
-        if m:
-            got = int(m.group(3))
-            if kwargs.get("sep") == ":":  # report '::'-separated fields, not ':'-separated ones
-                expected, got = (expected + 1) // 2, (got + 1) // 2
+        if m and kwargs.get("sep") == ":":  # ':'-field counts would confuse: show the line instead
+            line = int(m.group(2))
+            raw = _raw_line(path, line, "latin-1")
             raise RatingFileError(
-                f"{path}:{m.group(2)}: expected {expected} fields, got {got}"
+                f"{path}:{line}: expected 4 fields 'UserID::MovieID::Rating::Timestamp', got {raw!r}"
             ) from None
+        if m:
+            raise RatingFileError(f"{path}:{m.group(2)}: expected {expected} fields, got {m.group(3)}") from None
         raise RatingFileError(f"{path}: cannot parse: {exc}".strip()) from None
     except UnicodeDecodeError as exc:
         raise RatingFileError(f"{path}: not valid {kwargs.get('encoding')} text: {exc}") from None
@@ -437,11 +438,14 @@ def _mat_matrix(path: Path, f, name: str) -> np.ndarray:
 
 def _check_orientation(path: Path, f, shape: tuple[int, int]) -> None:
     """Monti's files carry user/item graphs; their sizes confirm which axis is users."""
+    import h5py
+
     for name, axis in (("W_users", 0), ("W_movies", 1), ("W_items", 1)):
-        if name in f and isinstance(f[name], type(f["M"])) and f[name].ndim == 2:
-            n = f[name].shape[0]
-            if f[name].shape == (n, n) and n != shape[axis]:
-                raise RatingFileError(
-                    f"{path}: {name} is {n}x{n} but M has {shape[axis]} "
-                    f"{'users (rows)' if axis == 0 else 'items (columns)'}: wrong orientation?"
-                )
+        if not isinstance(f.get(name, getlink=True), h5py.HardLink) or not isinstance(f[name], h5py.Dataset):
+            continue  # absent, a link, or a group: not ours to read
+        n = f[name].shape[0]
+        if f[name].shape == (n, n) and n != shape[axis]:
+            raise RatingFileError(
+                f"{path}: {name} is {n}x{n} but M has {shape[axis]} "
+                f"{'users (rows)' if axis == 0 else 'items (columns)'}: wrong orientation?"
+            )
