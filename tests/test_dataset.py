@@ -48,5 +48,6 @@ def test_load_ratings_refuses_object_arrays(tmp_path):
 def test_load_ratings_names_missing_arrays(tmp_path):
     p = tmp_path / "other.npz"
     np.savez(p, format_version=np.array(1))
-    with pytest.raises(ValueError, match=r"other\.npz: not a prepared rating file, missing array\(s\) user, item, rating, shape"):
+    pattern = r"other\.npz: not a prepared rating file, missing array\(s\) user, item, rating, shape"
+    with pytest.raises(ValueError, match=pattern):
         load_ratings(p)

@@ -301,3 +301,25 @@ def test_extract_member_missing_member_and_bad_zip_raise_archive_error(tmp_path)
     (tmp_path / "bad.zip").write_bytes(b"not a zip")
     with pytest.raises(ArchiveError, match="not a readable zip"):
         extract_member(tmp_path / "bad.zip", "x", tmp_path / "x")
+
+
+def test_fetch_source_fetches_archive_from_mirror_and_extracts_member(tmp_path, monkeypatch, closed_port_url):
+    mirror = tmp_path / "mirror"
+    (mirror / "toy").mkdir(parents=True)
+    z = _zip(mirror / "toy" / "toy.zip", {"toy/ratings.dat": b"1::1::5::0\n"})
+    monkeypatch.setitem(SOURCES, "toy", {
+        "url": closed_port_url, "sha256": sha256_file(z), "mirror_relpath": "toy/toy.zip",
+        "member": "toy/ratings.dat", "fmt": "movielens", "rating_range": (1, 5),
+    })
+    out = fetch_source("toy", tmp_path / "raw", mirror=mirror)
+    assert out == tmp_path / "raw" / "ratings.dat" and out.read_bytes() == b"1::1::5::0\n"
+    assert _only(tmp_path / "raw") == ["ratings.dat", "toy.zip"]
+    with pytest.raises(ValueError, match="unknown data set 'nope'"):
+        fetch_source("nope", tmp_path)
+
+
+def test_mirror_file_that_is_an_html_page_says_so(tmp_path, closed_port_url):
+    (tmp_path / "m").mkdir()
+    (tmp_path / "m" / "data.bin").write_bytes(b"\n  " + HTML)
+    with pytest.raises(DownloadError, match="starts like an HTML page"):
+        fetch(closed_port_url, tmp_path / "o" / "data.bin", sha256=SHA, mirror=tmp_path / "m")

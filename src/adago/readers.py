@@ -254,7 +254,8 @@ def _id_column(path: Path, col: pd.Series, lines: np.ndarray, name: str, *, inte
         as_int = pd.to_numeric(text, errors="coerce")
         bad = (as_int.isna() | (as_int != np.round(as_int))).to_numpy()
         if bad.any():
-            raise RatingFileError(f"{path}:{lines[np.argmax(bad)]}: {name} {text.iloc[np.argmax(bad)]!r} is not an integer")
+            i = int(np.argmax(bad))
+            raise RatingFileError(f"{path}:{lines[i]}: {name} {text.iloc[i]!r} is not an integer")
         return as_int.to_numpy(dtype=np.int64)
     return text.to_numpy(dtype=str)
 
