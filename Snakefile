@@ -1,11 +1,15 @@
 # Reproduction of "AdaGO" (Gauss-Newton-diagonal Adam for latent-factor recommenders):
 # download -> prepare -> split -> train (per data set, method, seed) -> tables 2-5 -> figures 2-7.
+import os
+
 from snakemake.utils import min_version
 
 min_version("8.20")
 
 
-configfile: "config/config.yaml"
+# Relative to the Snakefile, so the tuned settings apply whatever --directory is used;
+# a --configfile given on the command line overrides it key by key.
+configfile: os.path.join(workflow.basedir, "config", "config.yaml")
 
 
 ##### setup: validation, wildcard constraints and helpers #####

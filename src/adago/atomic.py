@@ -30,6 +30,8 @@ def atomic_path(dest: str | os.PathLike, suffix: str | None = None) -> Iterator[
     )
     os.close(fd)
     tmp_path = Path(tmp)
+    # mkstemp creates 0600; a result file should get the permissions any other new file would.
+    os.chmod(tmp_path, 0o666 & ~_umask())
     try:
         yield tmp_path
         _fsync_file(tmp_path)
@@ -47,6 +49,12 @@ def atomic_open(dest: str | os.PathLike, mode: str = "w", **kwargs) -> Iterator[
     with atomic_path(dest) as tmp:
         with open(tmp, mode.replace("x", "w"), **kwargs) as fh:
             yield fh
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 def _fsync_file(path: Path) -> None:

@@ -7,11 +7,12 @@ rule aggregate_runs:
         summaries=run_summaries(),
         # Wall time and memory are results in this paper: the benchmark files feed the run table.
         benchmarks=run_benchmarks(),
-        code=TABLE_CODE,
     output:
         runs="results/tables/runs.csv",
     log:
         "logs/aggregate/aggregate_runs.log",
+    params:
+        code=TABLE_CODE,
     script:
         "../scripts/aggregate_runs.py"
 
@@ -21,7 +22,6 @@ rule make_tables:
         runs="results/tables/runs.csv",
         stats=expand("results/prepared/{dataset}.json", dataset=DATASETS),
         manifests=expand("results/splits/{dataset}/seed{seed}.json", dataset=DATASETS, seed=SEEDS[:1]),
-        code=TABLE_CODE,
     output:
         **{f"{t}_{ext}": f"results/tables/{t}.{ext}" for t in TABLES for ext in ("csv", "md", "tex")},
         paper_comparison=report(
@@ -33,6 +33,7 @@ rule make_tables:
     log:
         "logs/aggregate/make_tables.log",
     params:
+        code=TABLE_CODE,
         labels={d: spec(d).label for d in DATASETS},
         methods=METHODS,
     script:

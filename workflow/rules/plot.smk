@@ -5,7 +5,6 @@
 rule plot_figure:
     input:
         runs="results/tables/runs.csv",
-        code=FIGURE_CODE,
     output:
         png=report(
             "figures/figure{fig}.png",
@@ -17,6 +16,7 @@ rule plot_figure:
     log:
         "logs/plot/figure{fig}.log",
     params:
+        code=FIGURE_CODE,
         labels={d: spec(d).label for d in DATASETS},
         methods=METHODS,
     script:
@@ -26,7 +26,6 @@ rule plot_figure:
 rule plot_convergence:
     input:
         histories=lambda w: run_histories(w.dataset),
-        code=FIGURE_CODE,
     output:
         png=report(
             "figures/convergence_{dataset}.png",
@@ -38,6 +37,7 @@ rule plot_convergence:
     log:
         "logs/plot/convergence_{dataset}.log",
     params:
+        code=FIGURE_CODE,
         label=lambda w: spec(w.dataset).label,
         methods=METHODS,
         seeds=SEEDS,

@@ -4,7 +4,7 @@ import json
 import os
 import time
 
-# Numba reads its cache location at import: one shared, warmed cache (rule compile_kernels).
+# Numba reads its cache location at import; one cache shared by all jobs (see adago.warmup).
 os.environ.setdefault("NUMBA_CACHE_DIR", snakemake.params.numba_cache)
 
 from adago.dataset import load_ratings  # noqa: E402
@@ -13,6 +13,7 @@ from adago.rulelog import run_logged  # noqa: E402
 from adago.runio import versions, write_run  # noqa: E402
 from adago.splitting import load_split  # noqa: E402
 from adago.training import train  # noqa: E402
+from adago.warmup import warm_up  # noqa: E402
 
 
 def main(log):
@@ -27,6 +28,9 @@ def main(log):
         return data.user[idx], data.item[idx], data.rating[idx]
 
     log.info("%s / %s / seed %d: %s; hyperparameters %s", w.dataset, w.method, seed, split.counts(), config.to_dict())
+    compile_start = time.perf_counter()
+    warm_up(config.to_dict(), os.environ["NUMBA_CACHE_DIR"])
+    log.info("kernels ready in %.1f s (compiled or loaded from the cache)", time.perf_counter() - compile_start)
     start = time.perf_counter()
     result = train(part(split.train), part(split.validation), part(split.test), n_users=data.n_users,
                    n_items=data.n_items, config=config, seed=seed, rating_range=(data.rating_min, data.rating_max),

@@ -1,0 +1,59 @@
+"""Run the real workflow in a temporary copy of the repository's workflow files."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import yaml
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED_DATA = REPO.parent / "shared" / "data"
+_COPIED = ("Snakefile", "workflow", "config", "profiles", "src")
+
+
+def mirror() -> Path | None:
+    """The Douban mirror: $ADAGO_MIRROR, else ../shared/data beside the repository."""
+    env = os.environ.get("ADAGO_MIRROR")
+    for candidate in ([Path(env)] if env else []) + [SHARED_DATA]:
+        if (candidate / "douban" / "training_test_dataset.mat").is_file():
+            return candidate
+    return None
+
+
+def make_workdir(root: Path, config: dict) -> Path:
+    """A copy of the workflow under ``root`` (so tests may touch its code) with ``config.yaml``."""
+    for name in _COPIED:
+        src = REPO / name
+        if src.is_dir():
+            shutil.copytree(src, root / name, ignore=shutil.ignore_patterns("__pycache__", "*.egg-info"))
+        else:
+            shutil.copy2(src, root / name)
+    (root / "test-config.yaml").write_text(yaml.safe_dump(config))
+    return root
+
+
+def snakemake(workdir: Path, *args: str, env: dict | None = None, timeout: float = 900) -> subprocess.CompletedProcess:
+    cmd = [sys.executable, "-m", "snakemake", "--snakefile", str(workdir / "Snakefile"), "--directory", str(workdir),
+           "--configfile", str(workdir / "test-config.yaml"), "--cores", "2", *args]
+    """Run snakemake on ``workdir``; ``env`` entries set to None are removed from the environment."""
+    full_env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    for key, value in (env or {}).items():
+        if value is None:
+            full_env.pop(key, None)
+        else:
+            full_env[key] = value
+    return subprocess.run(cmd, cwd=workdir, env=full_env, capture_output=True, text=True, timeout=timeout)
+
+
+def planned_rules(dry_run_output: str) -> set[str]:
+    """Rule names a ``snakemake -n`` run lists as jobs to run."""
+    return set(re.findall(r"^(?:local)?rule (\w+):", dry_run_output, flags=re.M))
+
+
+def nothing_to_do(result: subprocess.CompletedProcess) -> bool:
+    return "Nothing to be done" in result.stdout + result.stderr
