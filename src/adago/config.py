@@ -20,13 +20,12 @@ from pathlib import Path
 import yaml
 from jsonschema import Draft202012Validator, validators
 
+# One error type for the whole configuration, workflow keys and hyperparameters alike.
+from adago.optimizers import ConfigError, TrainConfig
+
 BUILTIN_DATASETS = ("douban", "ml1m", "synthetic")
 METHOD_LABELS = {"adago": "M1 AdaGO", "adam": "M2 Adam", "sgd": "M3 SGD"}
 MIRROR_ENV = "ADAGO_MIRROR"
-
-
-class ConfigError(ValueError):
-    """An invalid workflow configuration; the message names the offending key."""
 
 
 @dataclass(frozen=True)
@@ -129,8 +128,6 @@ def _check_datasets(cfg: dict) -> None:
 
 
 def _check_hyperparameters(cfg: dict) -> None:
-    from adago.optimizers import TrainConfig
-
     for block, methods in cfg["hyperparameters"].items():
         for method, options in methods.items():
             if "method" in options:
@@ -147,8 +144,6 @@ def hyperparameters(cfg: Mapping, dataset: str, method: str) -> dict:
     Only this slice of the config is passed to a training job, so editing another data set's or
     method's settings does not re-run it.
     """
-    from adago.optimizers import TrainConfig
-
     blocks = cfg["hyperparameters"]
     merged = {
         "method": method,
@@ -159,10 +154,7 @@ def hyperparameters(cfg: Mapping, dataset: str, method: str) -> dict:
         "patience": cfg["training"]["patience"],
     }
     where = f"hyperparameters.{dataset}.{method}"
-    try:
-        return TrainConfig.from_mapping(merged, where=where).to_dict()
-    except ValueError as exc:
-        raise ConfigError(str(exc)) from exc
+    return TrainConfig.from_mapping(merged, where=where).to_dict()
 
 
 def dataset_spec(cfg: Mapping, name: str) -> DatasetSpec:

@@ -1,0 +1,80 @@
+"""Config validation: every invalid value is rejected before any job runs, naming the key."""
+
+from __future__ import annotations
+
+import pytest
+
+from adago.config import ConfigError, check_config, hyperparameters, load_schema
+from workflow_helpers import REPO, make_workdir, snakemake
+
+SCHEMA = load_schema(REPO / "workflow/schemas/config.schema.yaml")
+
+
+def test_an_empty_config_gets_every_documented_default():
+    cfg = check_config({}, SCHEMA)
+    assert cfg["datasets"] == ["douban", "ml1m"] and cfg["methods"] == ["adago", "adam", "sgd"]
+    assert cfg["seeds"] == list(range(1, 11)) and cfg["max_epochs"] == 500
+    assert cfg["split"] == {"ratios": [0.7, 0.1, 0.2], "validation_fraction": 0.1, "cold_start": "drop",
+                            "duplicates": "error"}
+    assert cfg["training"] == {"threads": 1, "tol": 1e-5, "patience": 10}
+
+
+def test_the_shipped_configs_are_valid():
+    import yaml
+
+    for name in ("config.yaml", "quick.yaml"):
+        check_config(yaml.safe_load((REPO / "config" / name).read_text()), SCHEMA)
+
+
+@pytest.mark.parametrize(
+    "config, key",
+    [
+        ({"methods": ["adago", "lbfgs"]}, "methods.1"),
+        ({"hyperparameters": {"default": {"sgd": {"lr": -0.1}}}}, "hyperparameters.default.sgd.lr"),
+        ({"hyperparameters": {"default": {"adam": {"learning_rate": 0.1}}}}, "hyperparameters.default.adam.learning_rate"),
+        ({"hyperparameters": {"default": {"newton": {}}}}, "hyperparameters.default"),
+        ({"split": {"ratios": [0.7, 0.2, 0.2]}}, "split.ratios"),
+        ({"split": {"ratios": [0.0, 0.5, 0.5]}}, "split.ratios"),
+        ({"seeds": [1, 2.5]}, "seeds.1"),
+        ({"seeds": ["one"]}, "seeds.0"),
+        ({"max_epochs": 0}, "max_epochs"),
+        ({"datasets": ["netflix"]}, "datasets[0]"),
+        ({"custom_datasets": {"mine": {"path": "x.csv", "format": "parquet"}}}, "custom_datasets.mine.format"),
+        ({"custom_datasets": {"mine": {"path": "x.csv"}}}, "custom_datasets.mine"),
+        ({"custom_datasets": {"mine": {"path": "x.csv", "format": "csv", "ratios": [0.5, 0.5, 0.5]}}},
+         "custom_datasets.mine.ratios"),
+        ({"custom_datasets": {"douban": {"path": "x.csv", "format": "csv"}}}, "custom_datasets.douban"),
+        ({"training": {"threads": 0}}, "training.threads"),
+        ({"split": {"cold_start": "ignore"}}, "split.cold_start"),
+        ({"typo_key": 1}, "<top level>"),
+    ],
+)
+def test_an_invalid_value_is_rejected_naming_its_key(config, key):
+    with pytest.raises(ConfigError) as err:
+        check_config(config, SCHEMA)
+    assert key in str(err.value)
+
+
+def test_dataset_blocks_override_the_default_block_key_by_key():
+    cfg = check_config({"hyperparameters": {"default": {"sgd": {"lr": 0.01, "momentum": 0.8}},
+                                            "douban": {"sgd": {"lr": 0.02}}}}, SCHEMA)
+    douban, ml1m = hyperparameters(cfg, "douban", "sgd"), hyperparameters(cfg, "ml1m", "sgd")
+    assert (douban["lr"], douban["momentum"]) == (0.02, 0.8)
+    assert (ml1m["lr"], ml1m["momentum"]) == (0.01, 0.8)
+    assert douban["max_epochs"] == 500 and douban["patience"] == 10
+
+
+def test_snakemake_refuses_a_bad_config_before_running_any_job(tmp_path):
+    workdir = make_workdir(tmp_path, {"datasets": ["synthetic"], "hyperparameters": {"default": {"adam": {"lr": -1}}}})
+    result = snakemake(workdir)
+    assert result.returncode != 0
+    assert "hyperparameters.default.adam.lr" in result.stdout + result.stderr
+    assert not (workdir / "results").exists() and not (workdir / "data").exists()
+
+
+def test_a_missing_mirror_directory_is_named(tmp_path):
+    workdir = make_workdir(tmp_path, {"datasets": ["douban"], "mirror": str(tmp_path / "nowhere")})
+    result = snakemake(workdir, "download")
+    assert result.returncode != 0
+    assert "config key 'mirror'" in result.stdout + result.stderr
+    assert not (workdir / "data/raw/douban/training_test_dataset.mat").exists()

@@ -1,0 +1,75 @@
+"""Faults inside the workflow: a diverging run, and a kill in the middle of a reproduction."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pandas as pd
+import pytest
+
+from workflow_helpers import make_workdir, snakemake
+
+pytestmark = pytest.mark.workflow
+SYNTHETIC = {"users": 300, "items": 200, "ratings": 12000, "rank": 3, "noise_std": 0.2, "seed": 0}
+
+
+def test_a_diverging_run_fails_loudly_and_leaves_no_result(tmp_path):
+    config = {"datasets": ["synthetic"], "methods": ["adago", "sgd"], "seeds": [1], "max_epochs": 20,
+              "synthetic": SYNTHETIC, "hyperparameters": {"default": {"sgd": {"lr": 50.0}}}}
+    workdir = make_workdir(tmp_path, config)
+    result = snakemake(workdir)
+    out = result.stdout + result.stderr
+    assert result.returncode != 0
+    assert "DivergenceError" in out and "sgd" in out and "epoch" in out
+    run = workdir / "results/runs/synthetic"
+    assert not (run / "sgd/seed1/summary.json").exists()
+    assert not (run / "sgd/seed1/history.csv").exists()
+    assert (run / "adago/seed1/summary.json").is_file(), "keep-going: the healthy run still finishes"
+    assert not (workdir / "results/tables/table4.csv").exists()
+
+
+def _summaries(workdir):
+    return {p: p.stat().st_mtime_ns for p in (workdir / "results/runs").rglob("summary.json")}
+
+
+def test_killing_the_workflow_and_restarting_finishes_without_redoing_finished_runs(tmp_path):
+    seeds = list(range(1, 7))
+    config = {"datasets": ["synthetic"], "methods": ["adago", "sgd"], "seeds": seeds, "max_epochs": 200,
+              "synthetic": SYNTHETIC, "training": {"patience": 200}}
+    workdir = make_workdir(tmp_path, config)
+    cmd = [sys.executable, "-m", "snakemake", "--directory", str(workdir), "--configfile",
+           str(workdir / "test-config.yaml"), "--cores", "2"]
+    proc = subprocess.Popen(cmd, cwd=workdir, start_new_session=True, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 300
+    # Kill once a few runs are done (Snakemake has had time to record them as complete) and
+    # others are still training.
+    while len(_summaries(workdir)) < 3 and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    time.sleep(0.5)
+    os.killpg(proc.pid, signal.SIGKILL)  # the whole group: Snakemake and the jobs it runs
+    proc.wait()
+
+    before = _summaries(workdir)
+    total = len(seeds) * 2
+    assert 0 < len(before) < total, "the kill must land between the first and the last run"
+    for path in before:  # whatever exists is complete: atomic writes, history before summary
+        summary = json.loads(path.read_text())
+        history = pd.read_csv(path.parent / "history.csv")
+        assert len(history) == summary["epochs_run"]
+
+    # A killed Snakemake leaves its lock; the documented recovery is --unlock, then run again.
+    assert snakemake(workdir, "--unlock").returncode == 0
+    result = snakemake(workdir)
+    assert result.returncode == 0, result.stderr[-3000:]
+    after = _summaries(workdir)
+    assert len(after) == total
+    kept = [p for p in before if after[p] == before[p]]
+    assert kept, "finished runs must not be trained again"
+    assert (workdir / "results/tables/table4.csv").is_file()
+    assert snakemake(workdir, "-n").stdout.count("rule train:") == 0
