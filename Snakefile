@@ -1,6 +1,7 @@
 # Reproduction of "AdaGO" (Gauss-Newton-diagonal Adam for latent-factor recommenders):
 # download -> prepare -> split -> train (per data set, method, seed) -> tables 2-5 -> figures 2-7.
 import os
+import sys
 
 from snakemake.utils import min_version
 
@@ -12,7 +13,14 @@ min_version("8.20")
 configfile: os.path.join(workflow.basedir, "config", "config.yaml")
 
 
-##### setup: validation, wildcard constraints and helpers #####
+##### setup: the adago package, validation, wildcard constraints and helpers #####
+# Rule scripts import this checkout's src/adago (also without `pip install -e .`, and inside
+# --use-conda environments, which hold only third-party packages): jobs inherit PYTHONPATH.
+_SRC_ROOT = os.path.join(workflow.basedir, "src")
+sys.path.insert(0, _SRC_ROOT)
+os.environ.update(PYTHONPATH=os.pathsep.join(filter(None, [_SRC_ROOT, os.getenv("PYTHONPATH")])))
+
+
 include: "workflow/rules/common.smk"
 
 

@@ -80,19 +80,22 @@ def convergence_figure(histories: Mapping[str, Sequence[pd.DataFrame]], label: s
     training time of those runs at that epoch.
     """
     fig, (ax_e, ax_t) = plt.subplots(1, 2, figsize=(9.5, 3.6), sharey=True)
-    lows = []
+    lows, finals = [], []
     for m, hs in histories.items():
         wide = pd.concat([h.set_index("epoch")[metric] for h in hs], axis=1)
         secs = pd.concat([h.set_index("epoch")["seconds"] for h in hs], axis=1).mean(axis=1)
         mean, std = wide.mean(axis=1), wide.std(axis=1, ddof=1).fillna(0.0)
         lows.append(float(mean.min()))
+        finals.append(float(mean.iloc[-1]))
         for ax, x in ((ax_e, mean.index.to_numpy()), (ax_t, secs.to_numpy())):
             ax.plot(x, mean.to_numpy(), color=COLORS[m], lw=1.6, label=_method_label(m))
             ax.fill_between(x, (mean - std).to_numpy(), (mean + std).to_numpy(), color=COLORS[m], alpha=0.2, lw=0)
-    # The first epochs sit far above the optimum; zoom on the part where the methods differ.
+    # The first epochs sit far above the optimum; zoom on the range where the methods end up,
+    # with room above for the approach.
     if lows:
-        lo = min(lows)
-        ax_e.set_ylim(lo - 0.01 * abs(lo), lo + 0.12 * abs(lo))
+        lo, hi = min(lows), max(finals)
+        pad = max(hi - lo, 0.01 * abs(lo))
+        ax_e.set_ylim(lo - 0.3 * pad, hi + 2.5 * pad)
     ax_e.set_xlabel("epoch")
     ax_t.set_xlabel("cumulative training seconds")
     ax_e.set_ylabel(metric.replace("val_", "validation ").upper().replace("VALIDATION", "validation"))

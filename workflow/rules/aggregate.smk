@@ -13,6 +13,8 @@ rule aggregate_runs:
         "logs/aggregate/aggregate_runs.log",
     params:
         code=TABLE_CODE,
+    conda:
+        "../../envs/adago.yaml"
     script:
         "../scripts/aggregate_runs.py"
 
@@ -36,6 +38,8 @@ rule make_tables:
         code=TABLE_CODE,
         labels={d: spec(d).label for d in DATASETS},
         methods=METHODS,
+    conda:
+        "../../envs/adago.yaml"
     script:
         "../scripts/make_tables.py"
 

@@ -36,7 +36,8 @@ def code_hash(stems):
     files = sorted(p for p in SRC.glob("*.py") if any(p.stem.startswith(s) for s in stems))
     digest = hashlib.sha256()
     for p in files:
-        digest.update(p.name.encode() + b"\0" + p.read_bytes())
+        digest.update(p.name.encode())
+        digest.update(p.read_bytes())
     return digest.hexdigest()[:16]
 
 
@@ -82,16 +83,18 @@ TABLES = ["table2", "table3", "table4", "table5"]
 
 
 def all_tables():
-    return expand("results/tables/{table}.{ext}", table=TABLES, ext=["csv", "md", "tex"]) + [
+    return [
+        *expand("results/tables/{table}.{ext}", table=TABLES, ext=["csv", "md", "tex"]),
         "results/tables/paper_comparison.md",
         "results/tables/significance.csv",
     ]
 
 
 def all_figures():
-    return expand("figures/figure{fig}.{ext}", fig=range(2, 8), ext=["png", "pdf"]) + expand(
-        "figures/convergence_{dataset}.{ext}", dataset=DATASETS, ext=["png", "pdf"]
-    )
+    return [
+        *expand("figures/figure{fig}.{ext}", fig=range(2, 8), ext=["png", "pdf"]),
+        *expand("figures/convergence_{dataset}.{ext}", dataset=DATASETS, ext=["png", "pdf"]),
+    ]
 
 
 def download_source(source, filename):

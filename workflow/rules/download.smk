@@ -15,6 +15,8 @@ rule download_dataset:
         source="douban|ml1m",
         filename=r"[^/]+\.(mat|zip)",
     retries: 1
+    conda:
+        "../../envs/adago.yaml"
     script:
         "../scripts/download.py"
 
@@ -28,6 +30,8 @@ rule extract_movielens:
         "logs/download/ml1m/extract.log",
     params:
         member="ml-1m/ratings.dat",
+    conda:
+        "../../envs/adago.yaml"
     script:
         "../scripts/extract_member.py"
 
@@ -39,6 +43,8 @@ rule make_synthetic:
         "logs/download/synthetic.log",
     params:
         synthetic=config["synthetic"],
+    conda:
+        "../../envs/adago.yaml"
     script:
         "../scripts/make_synthetic.py"
 

@@ -19,6 +19,8 @@ rule plot_figure:
         code=FIGURE_CODE,
         labels={d: spec(d).label for d in DATASETS},
         methods=METHODS,
+    conda:
+        "../../envs/adago.yaml"
     script:
         "../scripts/plot_figure.py"
 
@@ -41,6 +43,8 @@ rule plot_convergence:
         label=lambda w: spec(w.dataset).label,
         methods=METHODS,
         seeds=SEEDS,
+    conda:
+        "../../envs/adago.yaml"
     script:
         "../scripts/plot_convergence.py"
 

@@ -17,5 +17,7 @@ rule prepare_dataset:
         label=lambda w: spec(w.dataset).label,
     resources:
         mem_mb=2000,
+    conda:
+        "../../envs/adago.yaml"
     script:
         "../scripts/prepare.py"

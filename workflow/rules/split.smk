@@ -16,5 +16,7 @@ rule split_dataset:
         cold_start=config["split"]["cold_start"],
     resources:
         mem_mb=1000,
+    conda:
+        "../../envs/adago.yaml"
     script:
         "../scripts/split.py"

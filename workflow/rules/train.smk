@@ -24,5 +24,7 @@ rule train:
     resources:
         mem_mb=2000,
         runtime=60,
+    conda:
+        "../../envs/adago.yaml"
     script:
         "../scripts/train.py"

@@ -1,4 +1,4 @@
-"""Faults inside the workflow: a diverging run, and a kill in the middle of a reproduction."""
+"""Faults met through the real workflow: corrupt downloads, malformed files, divergence, a kill."""
 
 from __future__ import annotations
 
@@ -73,3 +73,30 @@ def test_killing_the_workflow_and_restarting_finishes_without_redoing_finished_r
     assert kept, "finished runs must not be trained again"
     assert (workdir / "results/tables/table4.csv").is_file()
     assert snakemake(workdir, "-n").stdout.count("rule train:") == 0
+
+
+def test_a_corrupt_mirror_file_fails_the_download_naming_it_and_leaves_nothing(tmp_path):
+    mirror = tmp_path / "mirror"
+    (mirror / "douban").mkdir(parents=True)
+    (mirror / "douban/training_test_dataset.mat").write_bytes(b"\x89HDF\r\n truncated")
+    (tmp_path / "wf").mkdir()
+    workdir = make_workdir(tmp_path / "wf", {"datasets": ["douban"]})
+    result = snakemake(workdir, "download", env={"ADAGO_MIRROR": str(mirror)})
+    out = result.stdout + result.stderr
+    assert result.returncode != 0
+    assert "wrong checksum" in out and "1f4476321cbfe0f606e7e35d0695ca15447a1b0b2c811df130109b6cb9a067ae" in out
+    assert str(mirror / "douban/training_test_dataset.mat") in out
+    assert not any((workdir / "data").rglob("*.mat")), "no file a later run would trust"
+
+
+def test_a_malformed_custom_rating_file_fails_naming_file_and_line(tmp_path):
+    ratings = tmp_path / "mine.csv"
+    ratings.write_text("user,item,rating\n1,10,4\n2,10,five\n3,11,2\n")
+    (tmp_path / "wf").mkdir()
+    workdir = make_workdir(tmp_path / "wf", {"datasets": ["mine"], "custom_datasets": {
+        "mine": {"path": str(ratings), "format": "csv", "rating_range": [1, 5]}}})
+    result = snakemake(workdir)
+    out = result.stdout + result.stderr
+    assert result.returncode != 0
+    assert f"{ratings}:3" in out
+    assert not (workdir / "results/prepared/mine.npz").exists()
