@@ -24,11 +24,11 @@ from adago.atomic import atomic_path  # noqa: E402
 # figure number -> (runs.csv column, axis label, title)
 FIGURES = {
     2: ("rmse", "test RMSE", "Figure 2. Average RMSE"),
-    3: ("rmse_epoch", "epochs to best validation RMSE", "Figure 3. Epochs used (RMSE)"),
-    4: ("rmse_seconds", "training seconds to best validation RMSE", "Figure 4. Time used (RMSE)"),
+    3: ("rmse_epoch", "epoch of best validation RMSE", "Figure 3. Epochs used (RMSE)"),
+    4: ("rmse_seconds", "seconds to best validation RMSE", "Figure 4. Time used (RMSE)"),
     5: ("mae", "test MAE", "Figure 5. Average MAE"),
-    6: ("mae_epoch", "epochs to best validation MAE", "Figure 6. Epochs used (MAE)"),
-    7: ("mae_seconds", "training seconds to best validation MAE", "Figure 7. Time used (MAE)"),
+    6: ("mae_epoch", "epoch of best validation MAE", "Figure 6. Epochs used (MAE)"),
+    7: ("mae_seconds", "seconds to best validation MAE", "Figure 7. Time used (MAE)"),
 }
 COLORS = {"adago": "#d62728", "adam": "#1f77b4", "sgd": "#2ca02c"}
 
