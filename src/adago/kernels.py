@@ -53,16 +53,30 @@ def _splitmix64(state):
 
 
 @njit(**_JIT)
+def _below(bound, state):
+    """Uniform integer in [0, bound) for 1 <= bound < 2^32: Lemire's multiply-shift with rejection
+    (exactly uniform; the rare rejection test replaces a 64-bit modulo on every draw)."""
+    s = np.uint64(bound)
+    m = (_splitmix64(state) >> np.uint64(32)) * s
+    low = m & np.uint64(0xFFFFFFFF)
+    if low < s:
+        threshold = (np.uint64(1 << 32) - s) % s
+        while low < threshold:
+            m = (_splitmix64(state) >> np.uint64(32)) * s
+            low = m & np.uint64(0xFFFFFFFF)
+    return np.int64(m >> np.uint64(32))
+
+
+@njit(**_JIT)
 def shuffle_triples(users, items, ratings, state):
     """Fisher-Yates shuffle of the three arrays together, in place, from the seeded ``state``.
 
     Shuffling the arrays themselves (not an index array) keeps the epoch pass sequential in
-    memory, which halves the per-rating epoch time. ``j = x mod (n+1)`` has a bias below n/2^64,
-    negligible for any rating count.
+    memory, which halves the per-rating epoch time. Requires fewer than 2^32 ratings.
     """
     n = users.shape[0]
     for k in range(n - 1, 0, -1):
-        j = np.int64(_splitmix64(state) % np.uint64(k + 1))
+        j = _below(k + 1, state)
         tu = users[k]
         users[k] = users[j]
         users[j] = tu
