@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from adago.dataset import RatingMatrix
+from adago.dataset import RatingMatrix, from_triples
 
 OFFSET = 3.0
 
@@ -40,36 +40,32 @@ def low_rank_ratings(n_users: int, n_items: int, n_ratings: int, *, rank: int = 
     scale = rank ** -0.25  # var(a.b) = rank * scale^4 = 1
     A = rng.normal(0.0, scale, size=(n_users, rank))
     B = rng.normal(0.0, scale, size=(n_items, rank))
-    signal = np.einsum("nk,nk->n", A[user], B[item])
+    signal = np.empty(n_ratings)
+    for start in range(0, n_ratings, 1 << 16):  # chunks: no (n_ratings x rank) temporaries
+        stop = min(start + (1 << 16), n_ratings)
+        signal[start:stop] = np.einsum("nk,nk->n", A[user[start:stop]], B[item[start:stop]])
     ratings = OFFSET + signal + rng.normal(0.0, noise_std, size=n_ratings)
     if rating_range is None:
         rating_range = (float(ratings.min()), float(ratings.max()))
-    # Built directly rather than through from_triples: the ids are already 0..n-1, and users or
-    # items that drew no rating must keep their index so the shape is exactly (n_users, n_items).
-    return RatingMatrix(
-        user=user.astype(np.int32),
-        item=item.astype(np.int32),
-        rating=ratings,
-        n_users=n_users,
-        n_items=n_items,
-        user_ids=np.arange(n_users),
-        item_ids=np.arange(n_items),
-        rating_min=float(rating_range[0]),
-        rating_max=float(rating_range[1]),
-    )
+    # The universes keep users/items that drew no rating, so the shape is exactly as requested.
+    return from_triples(user, item, ratings, rating_range=rating_range,
+                        user_universe=np.arange(n_users), item_universe=np.arange(n_items))
 
 
 def _distinct_cells(rng: np.random.Generator, total: int, n: int) -> np.ndarray:
     """``n`` distinct integers from 0..total-1, uniformly, in random order.
 
-    Sparse case: oversample with replacement, deduplicate, keep a random n (fast: no
-    permutation of the whole matrix). Dense case (n > total/2): permute everything.
+    Sparse case: draw with replacement and mark a boolean mask of all cells until at least n are
+    marked, then keep a uniformly random n of the marked cells (by symmetry between cells this
+    is a uniform n-subset). One byte per cell, no sort: ~0.1 s for ML-1M's 1M of 24M cells.
+    Dense case (n > total/2): permute everything.
     """
     if 2 * n > total:
         return rng.permutation(total)[:n]
-    picked = np.empty(0, dtype=np.int64)
-    while picked.size < n:
-        draw = rng.integers(0, total, size=int((n - picked.size) * 1.1) + 16)
-        picked = np.unique(np.concatenate([picked, draw]))
-    # np.unique sorted them; a random subset in random order keeps the draw uniform.
-    return rng.permutation(picked)[:n]
+    marked = np.zeros(total, dtype=bool)
+    count = 0
+    while count < n:
+        marked[rng.integers(0, total, size=int((n - count) * 1.1) + 16)] = True
+        count = int(np.count_nonzero(marked))
+    picked = np.flatnonzero(marked)
+    return picked[rng.permutation(picked.size)[:n]]
