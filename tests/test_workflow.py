@@ -132,3 +132,12 @@ def test_regenerating_one_figure_runs_only_its_plot(done):
     log = result.stdout + result.stderr
     assert "rule plot_figure:" in log or "localrule plot_figure:" in log
     assert "rule train:" not in log and "rule make_tables:" not in log
+
+
+def test_the_report_bundles_figures_and_tables(done):
+    import zipfile
+
+    result = snakemake(done, "--report", "report.zip")
+    assert result.returncode == 0, result.stderr[-2000:]
+    names = zipfile.ZipFile(done / "report.zip").namelist()
+    assert any(n.endswith("figure2.png") for n in names) and any(n.endswith("paper_comparison.md") for n in names)

@@ -13,7 +13,7 @@ import yaml
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED_DATA = REPO.parent / "shared" / "data"
-_COPIED = ("Snakefile", "workflow", "config", "profiles", "src")
+_COPIED = ("Snakefile", "workflow", "config", "profiles", "envs", "src")
 
 
 def mirror() -> Path | None:
