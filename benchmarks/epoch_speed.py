@@ -56,8 +56,8 @@ def load_douban(path: Path):
 
     with h5py.File(path, "r") as f:
         M = np.asarray(f["M"]).T
-        O = np.asarray(f["Otraining"]).T
-    users, items = np.nonzero(M * O)
+        mask = np.asarray(f["Otraining"]).T
+    users, items = np.nonzero(M * mask)
     return users.astype(np.int32), items.astype(np.int32), M[users, items], M.shape[0], M.shape[1]
 
 

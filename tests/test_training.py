@@ -128,3 +128,19 @@ def test_stopping_rule_resets_on_an_improvement_larger_than_tol():
 def test_stopping_rule_reports_max_epochs_when_never_stalled():
     rmse = [1.0 - 0.01 * k for k in range(20)]
     assert stop_epoch(rmse, rmse, tol=1e-5, patience=3, max_epochs=20) == (20, "max_epochs", 20, 20)
+
+
+# ------------------------------------------------------------------------------ metrics
+def test_metrics_clip_predictions_to_the_rating_range():
+    from adago.metrics import mae, rmse
+
+    pred, truth = np.array([0.0, 3.0, 7.0]), np.array([1.0, 2.0, 5.0])  # clipped: 1, 3, 5
+    assert rmse(pred, truth, 1, 5) == pytest.approx(np.sqrt(1 / 3), rel=1e-15)
+    assert mae(pred, truth, 1, 5) == pytest.approx(1 / 3, rel=1e-15)
+
+
+def test_metrics_flag_non_finite_predictions_instead_of_clipping_them():
+    from adago.metrics import clipped_errors
+
+    rmse, mae, bad = clipped_errors(np.array([np.inf, 3.0, np.nan]), np.ones(3), 1.0, 5.0)
+    assert bad == 2 and math.isnan(rmse) and math.isnan(mae)

@@ -44,9 +44,17 @@ def clipped_errors(pred, truth, lo, hi):
 
 def rmse(pred, truth, lo: float, hi: float) -> float:
     """Root mean squared error of ``pred`` clipped to [lo, hi] (nan if any prediction is non-finite)."""
-    return float(clipped_errors(np.ascontiguousarray(pred), np.ascontiguousarray(truth), float(lo), float(hi))[0])
+    return _errors(pred, truth, lo, hi)[0]
 
 
 def mae(pred, truth, lo: float, hi: float) -> float:
     """Mean absolute error of ``pred`` clipped to [lo, hi] (nan if any prediction is non-finite)."""
-    return float(clipped_errors(np.ascontiguousarray(pred), np.ascontiguousarray(truth), float(lo), float(hi))[1])
+    return _errors(pred, truth, lo, hi)[1]
+
+
+def _errors(pred, truth, lo, hi) -> tuple[float, float]:
+    pred, truth = np.ascontiguousarray(pred), np.ascontiguousarray(truth)
+    if pred.shape != truth.shape or pred.ndim != 1:
+        raise ValueError(f"pred and truth must be 1-D of equal length, got {pred.shape}, {truth.shape}")
+    r, m, _ = clipped_errors(pred, truth, float(lo), float(hi))
+    return float(r), float(m)
