@@ -164,7 +164,10 @@ def _warm_up(config: TrainConfig, dtype, with_test: bool) -> None:
     happens before the clock starts: kernels are typed by dtype and layout, not by size."""
     tiny = (np.array([0, 1], np.int32), np.array([1, 0], np.int32), np.array([3.0, 4.0], dtype))
     cfg = config.replace(max_epochs=1)
-    _Run(tiny, tiny, tiny if with_test else None, 2, 2, cfg, 0, (1.0, 5.0), None).fit()
+    try:
+        _Run(tiny, tiny, tiny if with_test else None, 2, 2, cfg, 0, (1.0, 5.0), None).fit()
+    except DivergenceError:
+        pass  # everything is compiled by then; the real run reports its own divergence
 
 
 def _triples(t, name, n_users, n_items, dtype) -> Triples:
