@@ -75,21 +75,29 @@ def comparison_figure(runs: pd.DataFrame, number: int, labels: Mapping[str, str]
 def convergence_figure(histories: Mapping[str, Sequence[pd.DataFrame]], label: str, metric: str = "val_rmse") -> plt.Figure:
     """Validation error against epoch and against training seconds, per method.
 
-    ``histories`` maps method -> one history per seed. Runs stop at different epochs; at each epoch
-    the mean and std are over the runs still going, and the seconds axis is the mean cumulative
-    training time of those runs at that epoch.
+    ``histories`` maps method -> one history per seed. Early stopping ends runs at different
+    epochs, so the mean and its one-std band are drawn only over the epochs every run reached
+    (a mean over a shrinking set of runs would jump where a run stops); each run is also drawn in
+    full as a thin line. On the seconds axis a run's own cumulative training time is used, and
+    the mean curve uses the mean time of the runs at each epoch.
     """
     fig, (ax_e, ax_t) = plt.subplots(1, 2, figsize=(9.5, 3.6), sharey=True)
     lows, finals = [], []
     for m, hs in histories.items():
-        wide = pd.concat([h.set_index("epoch")[metric] for h in hs], axis=1)
-        secs = pd.concat([h.set_index("epoch")["seconds"] for h in hs], axis=1).mean(axis=1)
-        mean, std = wide.mean(axis=1), wide.std(axis=1, ddof=1).fillna(0.0)
-        lows.append(float(mean.min()))
-        finals.append(float(mean.iloc[-1]))
-        for ax, x in ((ax_e, mean.index.to_numpy()), (ax_t, secs.to_numpy())):
-            ax.plot(x, mean.to_numpy(), color=COLORS[m], lw=1.6, label=_method_label(m))
-            ax.fill_between(x, (mean - std).to_numpy(), (mean + std).to_numpy(), color=COLORS[m], alpha=0.2, lw=0)
+        for h in hs:
+            ax_e.plot(h["epoch"], h[metric], color=COLORS[m], lw=0.6, alpha=0.35)
+            ax_t.plot(h["seconds"], h[metric], color=COLORS[m], lw=0.6, alpha=0.35)
+        common = min(len(h) for h in hs)
+        wide = np.stack([h[metric].to_numpy()[:common] for h in hs])
+        secs = np.stack([h["seconds"].to_numpy()[:common] for h in hs]).mean(axis=0)
+        mean = wide.mean(axis=0)
+        std = wide.std(axis=0, ddof=1) if len(hs) > 1 else np.zeros(common)
+        lows.append(float(min(h[metric].min() for h in hs)))
+        finals.append(float(max(h[metric].iloc[-1] for h in hs)))
+        epochs = np.arange(1, common + 1)
+        for ax, x in ((ax_e, epochs), (ax_t, secs)):
+            ax.plot(x, mean, color=COLORS[m], lw=1.8, label=_method_label(m))
+            ax.fill_between(x, mean - std, mean + std, color=COLORS[m], alpha=0.2, lw=0)
     # The first epochs sit far above the optimum; zoom on the range where the methods end up,
     # with room above for the approach.
     if lows:
