@@ -149,6 +149,8 @@ def train(train: Triples, val: Triples, test: Triples | None, *, n_users: int, n
     te = None if test is None else _triples(test, "test", n_users, n_items, dtype)
     if len(tr[2]) == 0 or len(va[2]) == 0:
         raise ValueError("train and val must each contain at least one rating")
+    if len(tr[2]) >= 2**32:
+        raise ValueError("at most 2^32 - 1 training ratings (the shuffle draws 32-bit indices)")
 
     previous_threads = numba.get_num_threads()
     numba.set_num_threads(int(threads))
