@@ -21,11 +21,11 @@ import yaml
 from jsonschema import Draft202012Validator, validators
 
 # One error type for the whole configuration, workflow keys and hyperparameters alike.
+from adago.download import MIRROR_ENV
 from adago.optimizers import ConfigError, TrainConfig
 
 BUILTIN_DATASETS = ("douban", "ml1m", "synthetic")
 METHOD_LABELS = {"adago": "M1 AdaGO", "adam": "M2 Adam", "sgd": "M3 SGD"}
-MIRROR_ENV = "ADAGO_MIRROR"
 
 
 @dataclass(frozen=True)
@@ -180,8 +180,10 @@ def dataset_spec(cfg: Mapping, name: str) -> DatasetSpec:
 
 def mirror_dir(cfg: Mapping) -> str | None:
     """The local mirror: config key ``mirror`` if set, else ``$ADAGO_MIRROR``, else None."""
-    value = cfg.get("mirror") or os.environ.get(MIRROR_ENV) or None
-    if value is not None and not Path(value).is_dir():
+    from adago.sources import resolve_mirror
+
+    path = resolve_mirror(cfg.get("mirror"))
+    if path is not None and not path.is_dir():
         source = "config key 'mirror'" if cfg.get("mirror") else f"environment variable {MIRROR_ENV}"
-        raise ConfigError(f"{source}: mirror directory '{value}' does not exist")
-    return value
+        raise ConfigError(f"{source}: mirror directory '{path}' does not exist")
+    return None if path is None else str(path)

@@ -155,13 +155,13 @@ def train(train: Triples, val: Triples, test: Triples | None, *, n_users: int, n
     previous_threads = numba.get_num_threads()
     numba.set_num_threads(int(threads))
     try:
-        _warm_up(config, dtype, te is not None)
+        warm_up_kernels(config, dtype, te is not None)
         return _Run(tr, va, te, n_users, n_items, config, int(seed), (lo, hi), log).fit()
     finally:
         numba.set_num_threads(previous_threads)
 
 
-def _warm_up(config: TrainConfig, dtype, with_test: bool) -> None:
+def warm_up_kernels(config: TrainConfig, dtype, with_test: bool) -> None:
     """Run one epoch on a 2 x 2 problem so that JIT compilation (or loading the Numba cache)
     happens before the clock starts: kernels are typed by dtype and layout, not by size."""
     tiny = (np.array([0, 1], np.int32), np.array([1, 0], np.int32), np.array([3.0, 4.0], dtype))
