@@ -20,7 +20,7 @@ SYNTHETIC = {"users": 300, "items": 200, "ratings": 12000, "rank": 3, "noise_std
 
 def test_a_diverging_run_fails_loudly_and_leaves_no_result(tmp_path):
     config = {"datasets": ["synthetic"], "methods": ["adago", "sgd"], "seeds": [1], "max_epochs": 20,
-              "synthetic": SYNTHETIC, "hyperparameters": {"default": {"sgd": {"lr": 50.0}}}}
+              "synthetic": SYNTHETIC, "hyperparameters": {"synthetic": {"sgd": {"lr": 50.0}}}}
     workdir = make_workdir(tmp_path, config)
     result = snakemake(workdir)
     out = result.stdout + result.stderr
