@@ -25,7 +25,11 @@ rule make_tables:
         stats=expand("results/prepared/{dataset}.json", dataset=DATASETS),
         manifests=expand("results/splits/{dataset}/seed{seed}.json", dataset=DATASETS, seed=SEEDS[:1]),
     output:
-        **{f"{t}_{ext}": f"results/tables/{t}.{ext}" for t in TABLES for ext in ("csv", "md", "tex")},
+        **{f"{t}_{ext}": f"results/tables/{t}.{ext}" for t in TABLES for ext in ("csv", "tex")},
+        **{
+            f"{t}_md": report(f"results/tables/{t}.md", caption=f"../report/{t}.rst", category="Tables")
+            for t in TABLES
+        },
         paper_comparison=report(
             "results/tables/paper_comparison.md",
             caption="../report/paper_comparison.rst",
