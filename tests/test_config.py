@@ -19,11 +19,17 @@ def test_an_empty_config_gets_every_documented_default():
     assert cfg["training"] == {"threads": 1, "tol": 1e-5, "patience": 10}
 
 
-def test_the_shipped_configs_are_valid():
+def test_the_shipped_configs_are_valid_alone_and_merged_over_the_main_one():
     import yaml
+    from snakemake.utils import update_config
 
-    for name in ("config.yaml", "quick.yaml"):
-        check_config(yaml.safe_load((REPO / "config" / name).read_text()), SCHEMA)
+    main = yaml.safe_load((REPO / "config/config.yaml").read_text())
+    check_config(main, SCHEMA)
+    for name in ("quick.yaml", "ml1m_like.yaml"):
+        extra = yaml.safe_load((REPO / "config" / name).read_text())
+        merged = {**main}
+        update_config(merged, extra)  # what Snakemake does with --configfile
+        check_config(merged, SCHEMA)
 
 
 @pytest.mark.parametrize(
@@ -35,6 +41,8 @@ def test_the_shipped_configs_are_valid():
         ({"hyperparameters": {"default": {"newton": {}}}}, "hyperparameters.default"),
         ({"split": {"ratios": [0.7, 0.2, 0.2]}}, "split.ratios"),
         ({"split": {"ratios": [0.0, 0.5, 0.5]}}, "split.ratios"),
+        ({"split": {"ratios": [0.8, 0.0, 0.2]}}, "split.ratios"),
+        ({"hyperparameters": {"default": {"adago": {"patience": 50}}}}, "hyperparameters.default.adago.patience"),
         ({"seeds": [1, 2.5]}, "seeds.1"),
         ({"seeds": ["one"]}, "seeds.0"),
         ({"max_epochs": 0}, "max_epochs"),
@@ -72,9 +80,9 @@ def test_snakemake_refuses_a_bad_config_before_running_any_job(tmp_path):
     assert not (workdir / "results").exists() and not (workdir / "data").exists()
 
 
-def test_a_missing_mirror_directory_is_named(tmp_path):
+def test_a_missing_mirror_directory_is_named_before_any_job(tmp_path):
     workdir = make_workdir(tmp_path, {"datasets": ["douban"], "mirror": str(tmp_path / "nowhere")})
-    result = snakemake(workdir, "download")
+    result = snakemake(workdir, "-n", "download")
     assert result.returncode != 0
     assert "config key 'mirror'" in result.stdout + result.stderr
     assert not (workdir / "data/raw/douban/training_test_dataset.mat").exists()

@@ -144,3 +144,14 @@ def test_metrics_flag_non_finite_predictions_instead_of_clipping_them():
 
     rmse, mae, bad = clipped_errors(np.array([np.inf, 3.0, np.nan]), np.ones(3), 1.0, 5.0)
     assert bad == 2 and math.isnan(rmse) and math.isnan(mae)
+
+
+def test_training_stops_where_the_stopping_rule_says_and_reports_its_best_epochs(synthetic_split):
+    result = run(synthetic_split, method="adam", lr=0.005, init_high=0.1, patience=5, max_epochs=300)
+    h = result.history
+    epoch, reason, best_rmse, best_mae = stop_epoch(h["val_rmse"], h["val_mae"], tol=1e-5, patience=5,
+                                                    max_epochs=300)
+    assert (result.epochs_run, result.stop_reason) == (epoch, reason) == (len(h), "converged")
+    assert result.best["rmse"]["epoch"] == best_rmse and result.best["mae"]["epoch"] == best_mae
+    row = h.iloc[best_rmse - 1]
+    assert result.best["rmse"]["test_rmse"] == row["test_rmse"] and result.best["rmse"]["seconds"] == row["seconds"]

@@ -112,6 +112,23 @@ def test_editing_a_plot_script_reruns_that_plot_only(done):
     assert rules and rules <= {"plot_convergence", "all"}, rules
 
 
+def test_editing_the_reader_reruns_preparation_and_everything_after_it(done):
+    rules = _planned_after_editing(done, done / "src/adago/readers.py")
+    assert {"prepare_dataset", "split_dataset", "train"} <= rules, rules
+
+
+def test_editing_the_splitter_reruns_splits_but_not_preparation(done):
+    rules = _planned_after_editing(done, done / "src/adago/splitting.py")
+    assert {"split_dataset", "train"} <= rules and "prepare_dataset" not in rules, rules
+
+
+def test_changing_split_ratios_leaves_fixed_split_data_sets_alone(done):
+    result = snakemake(done, "-n", overrides={"split": {"ratios": [0.8, 0.1, 0.1]}})
+    assert "output: results/splits/synthetic/seed1.npz" in result.stdout
+    assert "output: results/runs/douban" not in result.stdout
+    assert "output: results/splits/douban" not in result.stdout
+
+
 def test_editing_an_optimiser_reruns_training_but_not_data_preparation(done):
     kernel = sorted((done / "src/adago").glob("kernels*.py"))[0]
     rules = _planned_after_editing(done, kernel)

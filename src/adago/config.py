@@ -23,9 +23,11 @@ from jsonschema import Draft202012Validator, validators
 # One error type for the whole configuration, workflow keys and hyperparameters alike.
 from adago.download import MIRROR_ENV
 from adago.optimizers import ConfigError, TrainConfig
+from adago.sources import SOURCES
 
 BUILTIN_DATASETS = ("douban", "ml1m", "synthetic")
-METHOD_LABELS = {"adago": "M1 AdaGO", "adam": "M2 Adam", "sgd": "M3 SGD"}
+# Set once for every run (top-level keys), so a hyperparameter block may not set them.
+RUN_LEVEL_KEYS = {"max_epochs": "max_epochs", "tol": "training.tol", "patience": "training.patience"}
 
 
 @dataclass(frozen=True)
@@ -47,11 +49,18 @@ class DatasetSpec:
     duplicates: str
 
 
+def _downloaded(name: str, label: str) -> dict:
+    """A built-in data set fetched by the download rule; format and range come from its source."""
+    src = SOURCES[name]
+    file = Path(src["member"] or src["mirror_relpath"]).name  # the extracted member, else the download
+    return dict(label=label, kind="download", fmt=src["fmt"], raw=f"data/raw/{name}/{file}",
+                rating_range=tuple(float(x) for x in src["rating_range"]))
+
+
 _BUILTIN = {
-    "douban": dict(label="D2 Douban", kind="download", fmt="monti-mat",
-                   raw="data/raw/douban/training_test_dataset.mat", rating_range=(1.0, 5.0)),
-    "ml1m": dict(label="D1 MovieLens-1M", kind="download", fmt="movielens",
-                 raw="data/raw/ml1m/ratings.dat", rating_range=(1.0, 5.0)),
+    "douban": _downloaded("douban", "D2 Douban"),
+    "ml1m": _downloaded("ml1m", "D1 MovieLens-1M"),
+    # No declared range: training clips to the training ratings' own range (workflow/scripts/train.py).
     "synthetic": dict(label="Synthetic", kind="synthetic", fmt="csv",
                       raw="data/synthetic/ratings.csv", rating_range=None),
 }
@@ -98,8 +107,9 @@ def check_config(config: Mapping, schema: Mapping) -> dict:
 def _check_ratios(ratios, key: str) -> None:
     if not math.isclose(sum(ratios), 1.0, abs_tol=1e-9):
         raise ConfigError(f"config key '{key}': train/validation/test ratios {list(ratios)} must sum to 1")
-    if ratios[0] <= 0:
-        raise ConfigError(f"config key '{key}': the train ratio must be > 0")
+    if ratios[0] <= 0 or ratios[1] <= 0:
+        raise ConfigError(f"config key '{key}': the train and validation ratios must be > 0 "
+                          "(early stopping needs validation entries)")
 
 
 def _check_fractions(cfg: dict) -> None:
@@ -132,6 +142,10 @@ def _check_hyperparameters(cfg: dict) -> None:
         for method, options in methods.items():
             if "method" in options:
                 raise ConfigError(f"config key 'hyperparameters.{block}.{method}.method': set by the block name")
+            for key, where in RUN_LEVEL_KEYS.items():
+                if key in options:
+                    raise ConfigError(f"config key 'hyperparameters.{block}.{method}.{key}': "
+                                      f"set for every run by config key '{where}'")
             TrainConfig.from_mapping({"method": method, **options}, where=f"hyperparameters.{block}.{method}")
     for dataset in cfg["datasets"]:
         for method in cfg["methods"]:
@@ -176,6 +190,23 @@ def dataset_spec(cfg: Mapping, name: str) -> DatasetSpec:
         rating_range=tuple(c["rating_range"]) if "rating_range" in c else None,
         duplicates=c.get("duplicates", split["duplicates"]),
     )
+
+
+def prepare_options(spec: DatasetSpec) -> dict:
+    """Reader options of the prepare step: only those that can change the prepared data of this
+    format, so that e.g. a new label or an unused duplicate policy does not re-run training."""
+    out = {"fmt": spec.fmt, "rating_range": spec.rating_range}
+    if spec.fmt != "monti-mat":  # a .mat matrix cannot hold duplicates
+        out["duplicates"] = spec.duplicates
+    return out
+
+
+def split_options(spec: DatasetSpec) -> dict:
+    """Split options that apply to this data set: the fixed-test formats use only the validation
+    fraction, random splits only the ratios (see adago.splitting.make_split)."""
+    if spec.fmt == "monti-mat":
+        return {"validation_fraction": spec.validation_fraction}
+    return {"ratios": list(spec.ratios)}
 
 
 def mirror_dir(cfg: Mapping) -> str | None:

@@ -10,6 +10,7 @@ file's test entries. On disk it is a ``.npz`` written atomically and read with
 from __future__ import annotations
 
 import os
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -173,8 +174,8 @@ def load_ratings(path: str | os.PathLike) -> RatingMatrix:
                 rating_max=hi,
                 fixed_test=z["fixed_test"] if "fixed_test" in z.files else None,
             )
-    except ValueError as exc:
+    except (ValueError, OSError, EOFError, zipfile.BadZipFile) as exc:
         if str(exc).startswith(str(path)):
             raise
-        # e.g. "Object arrays cannot be loaded when allow_pickle=False"
-        raise ValueError(f"{path}: refused to load: {exc}") from None
+        # e.g. "Object arrays cannot be loaded when allow_pickle=False", or a truncated file
+        raise ValueError(f"{path}: refused to load: {type(exc).__name__}: {exc}") from None

@@ -1,7 +1,8 @@
 """Where each data set comes from, with the checksum that pins the exact file.
 
-The workflow's download rule looks a data set up here by name and calls :func:`fetch_source`; the
-reader format and rating range travel with it so the prepare step needs no second table.
+The workflow's download rule looks a source up here by name and calls :func:`adago.download.fetch`
+with its URL and checksum (the extract rule takes ``member``); :func:`fetch_source` does both steps
+for library users outside the workflow.
 """
 
 from __future__ import annotations

@@ -28,6 +28,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -228,8 +229,8 @@ def load_split(path: str | os.PathLike, *, expected_sha256: str | None = None) -
             info = json.loads(str(z["info_json"]))
     except SplitFileError:
         raise
-    except (ValueError, OSError) as exc:  # includes "Object arrays cannot be loaded ..."
-        raise SplitFileError(f"{path}: refused to load: {exc}") from None
+    except (ValueError, OSError, EOFError, zipfile.BadZipFile) as exc:  # object arrays, truncation
+        raise SplitFileError(f"{path}: refused to load: {type(exc).__name__}: {exc}") from None
     _check_parts(path, parts)
     return Split(parts["train"], parts["validation"], parts["test"], info)
 

@@ -21,6 +21,7 @@ from scipy import stats
 
 from adago import paper
 from adago.atomic import atomic_open
+from adago.optimizers import TrainConfig
 
 RUN_COLUMNS = [
     "dataset", "method", "seed",
@@ -108,19 +109,12 @@ def method_table(runs: pd.DataFrame, methods: Sequence[str]) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-_HYPER_SHOWN = ("batch", "lr", "reg", "rank", "momentum", "beta1", "beta2", "omega", "damping", "eps", "sgd_variant")
-
-
 def _short_hyper(blob: str) -> str:
-    h = json.loads(blob)
-    if h.get("method") != "sgd":
-        h.pop("momentum", None), h.pop("sgd_variant", None)
-    if h.get("method") == "sgd":
-        for k in ("beta1", "beta2", "omega", "damping", "eps"):
-            h.pop(k, None)
-    if h.get("method") == "adam":
-        h.pop("omega", None), h.pop("damping", None)
-    return ", ".join(f"{k}={h[k]}" for k in _HYPER_SHOWN if k in h)
+    """The settings that influence this method's runs (TrainConfig.relevant), plus early stopping."""
+    cfg = TrainConfig.from_mapping(json.loads(blob), where="runs.csv hyperparameters")
+    shown = {k: v for k, v in cfg.relevant().items() if k != "method"}
+    shown.update(max_epochs=cfg.max_epochs, tol=cfg.tol, patience=cfg.patience)
+    return ", ".join(f"{k}={v}" for k, v in shown.items())
 
 
 def significance(runs: pd.DataFrame, methods: Sequence[str], reference: str = "adago") -> pd.DataFrame:

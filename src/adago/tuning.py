@@ -25,6 +25,7 @@ from adago.dataset import RatingMatrix, load_ratings
 from adago.optimizers import TrainConfig
 from adago.splitting import make_split
 from adago.training import DivergenceError, train
+from adago.warmup import warm_up
 
 
 def candidates(grid: Mapping[str, Sequence]) -> list[dict]:
@@ -59,6 +60,10 @@ def grid_search(data: RatingMatrix, base: Mapping, grid: Mapping[str, Sequence],
     split_options = dict(split_options or {})
     jobs = [{**base, **c} for c in candidates(grid)]
     if workers > 1:
+        # Compile every kernel variant here first: parallel workers compiling at once race on
+        # the Numba cache files (adago.warmup).
+        for job in jobs:
+            warm_up(job)
         with ProcessPoolExecutor(workers) as pool:
             rows = list(pool.map(validation_score, itertools.repeat(data), jobs, itertools.repeat(seeds),
                                  itertools.repeat(split_options)))

@@ -1,17 +1,23 @@
 import hashlib
 from pathlib import Path
 
+from adago.sources import SOURCES
+
 from adago.config import (
-    METHOD_LABELS,
     check_config,
     dataset_spec,
     hyperparameters,
     load_schema,
     mirror_dir,
+    prepare_options,
+    split_options,
 )
 
 # Validate before anything else: a bad key fails here, naming the key, before any job runs.
 config.update(check_config(config, load_schema(workflow.source_path("../schemas/config.schema.yaml"))))
+# Only checked here (a missing mirror directory is a config error); the download job reads it
+# itself, so that pointing at another mirror never makes a verified file out of date.
+mirror_dir(config)
 
 DATASETS = config["datasets"]
 METHODS = config["methods"]
@@ -41,7 +47,10 @@ def code_hash(stems):
     return digest.hexdigest()[:16]
 
 
-TRAIN_CODE = code_hash(["model", "optimizers", "metrics", "training", "kernels"])
+PREPARE_CODE = code_hash(["readers", "dataset"])
+SPLIT_CODE = code_hash(["splitting"])
+SYNTHETIC_CODE = code_hash(["synthetic"])
+TRAIN_CODE = code_hash(["model", "optimizers", "metrics", "training", "kernels", "runio"])
 TABLE_CODE = code_hash(["tables", "paper"])
 FIGURE_CODE = code_hash(["figures", "paper"])
 
@@ -99,10 +108,13 @@ def all_figures():
 
 def download_source(source, filename):
     """URL and checksum of a built-in download (adago.sources), checked against the requested name."""
-    from adago.sources import SOURCES
-
     src = SOURCES[source]
     expected = Path(src["mirror_relpath"]).name
     if filename != expected:
         raise ValueError(f"data/raw/{source}/ holds {expected}, not {filename}")
     return {k: src[k] for k in ("url", "sha256", "md5", "mirror_relpath") if src.get(k)}
+
+
+def source_member(source):
+    """The member of a built-in archive that holds the ratings."""
+    return SOURCES[source]["member"]

@@ -29,7 +29,7 @@ rule extract_movielens:
     log:
         "logs/download/ml1m/extract.log",
     params:
-        member="ml-1m/ratings.dat",
+        member=source_member("ml1m"),
     conda:
         "../../envs/adago.yaml"
     script:
@@ -42,6 +42,7 @@ rule make_synthetic:
     log:
         "logs/download/synthetic.log",
     params:
+        code=SYNTHETIC_CODE,
         synthetic=config["synthetic"],
     conda:
         "../../envs/adago.yaml"

@@ -11,10 +11,8 @@ rule prepare_dataset:
     log:
         "logs/prepare/{dataset}.log",
     params:
-        fmt=lambda w: spec(w.dataset).fmt,
-        rating_range=lambda w: spec(w.dataset).rating_range,
-        duplicates=lambda w: spec(w.dataset).duplicates,
-        label=lambda w: spec(w.dataset).label,
+        code=PREPARE_CODE,
+        options=lambda w: prepare_options(spec(w.dataset)),
     resources:
         mem_mb=2000,
     conda:

@@ -11,8 +11,8 @@ rule split_dataset:
     log:
         "logs/split/{dataset}/seed{seed}.log",
     params:
-        ratios=lambda w: spec(w.dataset).ratios,
-        validation_fraction=lambda w: spec(w.dataset).validation_fraction,
+        code=SPLIT_CODE,
+        options=lambda w: split_options(spec(w.dataset)),
         cold_start=config["split"]["cold_start"],
     resources:
         mem_mb=1000,

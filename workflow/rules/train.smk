@@ -19,6 +19,8 @@ rule train:
         code=TRAIN_CODE,
         # Only this run's slice of the config: editing another method's settings re-runs nothing here.
         hyperparameters=lambda w: hyperparameters(config, w.dataset, w.method),
+        # Declared range, else (None) the training ratings' own range: never the test entries'.
+        rating_range=lambda w: spec(w.dataset).rating_range,
         numba_cache=NUMBA_CACHE,
     threads: config["training"]["threads"]
     resources:

@@ -9,12 +9,10 @@ from adago.rulelog import run_logged
 
 
 def main(log):
-    p = snakemake.params
-    data, report = read_ratings_report(snakemake.input.raw, p.fmt, rating_range=p.rating_range, duplicates=p.duplicates)
+    data, report = read_ratings_report(snakemake.input.raw, **snakemake.params.options)
     log.info(report.summary())
     save_ratings(snakemake.output.data, data)
-    stats = {"dataset": snakemake.wildcards.dataset, "label": p.label, **data.stats(),
-             "duplicates_dropped": report.duplicates_dropped}
+    stats = {"dataset": snakemake.wildcards.dataset, **data.stats(), "duplicates_dropped": report.duplicates_dropped}
     with atomic_open(snakemake.output.stats) as fh:
         json.dump(stats, fh, indent=2)
     log.info("prepared %s", stats)

@@ -8,6 +8,7 @@ import time
 os.environ.setdefault("NUMBA_CACHE_DIR", snakemake.params.numba_cache)
 
 from adago.dataset import load_ratings  # noqa: E402
+from adago.download import sha256_file  # noqa: E402
 from adago.optimizers import TrainConfig  # noqa: E402
 from adago.rulelog import run_logged  # noqa: E402
 from adago.runio import versions, write_run  # noqa: E402
@@ -19,7 +20,12 @@ from adago.warmup import warm_up  # noqa: E402
 def main(log):
     w = snakemake.wildcards
     seed = int(w.seed)
-    manifest = json.loads(open(snakemake.input.manifest, encoding="utf-8").read())
+    with open(snakemake.input.manifest, encoding="utf-8") as fh:
+        manifest = json.load(fh)
+    data_sha = sha256_file(snakemake.input.data)
+    if manifest.get("source_sha256") not in (None, data_sha):
+        raise ValueError(f"{snakemake.input.split} indexes prepared data with sha256 {manifest['source_sha256']}, "
+                         f"but {snakemake.input.data} has {data_sha}: re-run split_dataset")
     data = load_ratings(snakemake.input.data)
     split = load_split(snakemake.input.split, expected_sha256=manifest["sha256"])
     config = TrainConfig.from_mapping(snakemake.params.hyperparameters, where=f"hyperparameters.{w.dataset}.{w.method}")
@@ -27,20 +33,25 @@ def main(log):
     def part(idx):
         return data.user[idx], data.item[idx], data.rating[idx]
 
-    log.info("%s / %s / seed %d: %s; hyperparameters %s", w.dataset, w.method, seed, split.counts(), config.to_dict())
+    train_part = part(split.train)
+    declared = snakemake.params.rating_range
+    rating_range = tuple(declared) if declared else (float(train_part[2].min()), float(train_part[2].max()))
+    log.info("%s / %s / seed %d: %s; predictions clipped to %s; hyperparameters %s",
+             w.dataset, w.method, seed, split.counts(), rating_range, config.to_dict())
     compile_start = time.perf_counter()
     warm_up(config.to_dict(), os.environ["NUMBA_CACHE_DIR"])
     log.info("kernels ready in %.1f s (compiled or loaded from the cache)", time.perf_counter() - compile_start)
     start = time.perf_counter()
-    result = train(part(split.train), part(split.validation), part(split.test), n_users=data.n_users,
-                   n_items=data.n_items, config=config, seed=seed, rating_range=(data.rating_min, data.rating_max),
+    result = train(train_part, part(split.validation), part(split.test), n_users=data.n_users,
+                   n_items=data.n_items, config=config, seed=seed, rating_range=rating_range,
                    threads=snakemake.threads, log=log.info)
     wall = time.perf_counter() - start
     summary = {
         "dataset": w.dataset, "method": w.method, "seed": seed, "best": result.best,
         "epochs_run": result.epochs_run, "stop_reason": result.stop_reason,
         "hyperparameters": config.to_dict(), "threads": snakemake.threads, "wall_seconds": wall,
-        "split": {"sha256": manifest["sha256"], "counts": split.counts()}, "versions": versions(),
+        "split": {"sha256": manifest["sha256"], "counts": split.counts()}, "rating_range": list(rating_range),
+        "versions": versions(),
     }
     write_run(result.history, summary, snakemake.output.history, snakemake.output.summary)
     log.info("best RMSE %s; best MAE %s; %d epochs (%s), %.1f s",
