@@ -9,10 +9,7 @@ from adago.splitting import make_split, save_split, write_manifest
 def main(log):
     p = snakemake.params
     data = load_ratings(snakemake.input.data)
-    options = dict(p.options)
-    if "ratios" in options:
-        options["ratios"] = tuple(options["ratios"])
-    split = make_split(data, seed=int(snakemake.wildcards.seed), cold_start=p.cold_start, **options)
+    split = make_split(data, seed=int(snakemake.wildcards.seed), cold_start=p.cold_start, **p.options)
     manifest = save_split(snakemake.output.split, split, source_sha256=sha256_file(snakemake.input.data))
     write_manifest(snakemake.output.manifest, manifest)
     log.info("split %s seed %s: %s", snakemake.wildcards.dataset, snakemake.wildcards.seed, manifest["info"])
