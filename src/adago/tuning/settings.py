@@ -1,0 +1,146 @@
+"""The ``tuning`` block of the config: budget, seeds and the search space of every method.
+
+    tuning:
+      enabled: true            # false: final runs use the values under `hyperparameters`
+      seeds: [1, 2]            # each trial is scored on the validation parts of these splits
+      trials: 12               # the budget: trials per method, the same for every method
+      refine_trials: 0         # how many of them are spent around round 1's best (round 2)
+      sampling_seed: 0         # seeds the random search (adago.tuning.trials)
+      metric: val_rmse         # selection metric: val_rmse or val_mae
+      space:                   # {method: {option: list | {low, high, log}}}, 1-5 star units;
+        adago: {lr: {low: 1.0e-4, high: 1.0e-2, log: true}}   # or {protocol: {method: ...}}
+
+A method's declared space replaces its default space (:data:`DEFAULT_SPACES`) as a whole. Under the
+``paper`` protocol only what the paper leaves open may be tuned (:data:`OPEN_OPTIONS`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from adago.optimizers import ConfigError
+from adago.tuning.records import METRICS
+from adago.tuning.space import Space, parse_method_space
+from adago.tuning.trials import rounds
+
+PROTOCOLS = ("paper", "tuned")
+
+_LR = {"low": 1.0e-4, "high": 1.0e-2, "log": True}
+_SGD_LR = {"low": 3.0e-5, "high": 3.0e-3, "log": True}
+_DAMPING = {"low": 1.0e-3, "high": 1.0, "log": True}
+_DECAY = [0.99, 0.999, 0.9999]
+_REG = {"low": 3.0e-3, "high": 0.1, "log": True}
+
+# Default search spaces, stated for 1-5 stars (adago.tuning.scale converts them), chosen so that the
+# values picked on Douban and on the ML-1M-shaped stand-in lie well inside them (docs/TUNING.md).
+DEFAULT_SPACES: dict[str, dict[str, dict]] = {
+    # What the paper leaves open: the learning rate, and AdaGO's damping a and decay omega.
+    "paper": {
+        "adago": {"lr": _LR, "damping": _DAMPING, "omega": _DECAY},
+        "adam": {"lr": _LR},
+        "sgd": {"lr": _SGD_LR},
+    },
+    # Every knob that matters, the L2 coefficient included.
+    "tuned": {
+        "adago": {"lr": _LR, "reg": _REG, "damping": _DAMPING, "omega": _DECAY},
+        "adam": {"lr": _LR, "reg": _REG, "beta2": _DECAY},
+        "sgd": {"lr": _SGD_LR, "reg": _REG, "momentum": [0.5, 0.8, 0.9, 0.95]},
+    },
+}
+
+# Options a protocol lets the tune stage choose (None: any TrainConfig option).
+OPEN_OPTIONS: dict[str, frozenset | None] = {
+    "paper": frozenset({"lr", "damping", "omega"}),
+    "tuned": None,
+}
+
+DEFAULTS = {"enabled": True, "seeds": [1, 2], "trials": 12, "refine_trials": 0, "sampling_seed": 0,
+            "metric": "val_rmse"}
+
+
+@dataclass(frozen=True)
+class TuningSettings:
+    """The validated ``tuning`` block for one protocol; ``spaces`` has one Space per method."""
+
+    enabled: bool
+    seeds: tuple[int, ...]
+    trials: int
+    refine_trials: int
+    sampling_seed: int
+    metric: str
+    spaces: dict[str, Space]
+
+    @property
+    def rounds(self) -> tuple[int, int]:
+        """(round-1 trials, round-2 trials) of every method's budget."""
+        return rounds(self.trials, self.refine_trials)
+
+
+def default_space(protocol: str, method: str) -> dict:
+    """The declared form of ``method``'s default space under ``protocol``."""
+    try:
+        return DEFAULT_SPACES[protocol][method]
+    except KeyError:
+        raise ConfigError(f"tuning.space.{method}: no default search space for method {method!r} under "
+                          f"protocol {protocol!r}; declare one") from None
+
+
+def declared_spaces(space: Mapping | None, protocol: str) -> dict:
+    """The part of ``tuning.space`` that applies to ``protocol``: a per-protocol block
+    ``{protocol: {method: ...}}`` if the keys are protocol names, else the whole {method: ...}."""
+    space = dict(space or {})
+    if any(key in PROTOCOLS for key in space):
+        if not set(space) <= set(PROTOCOLS):
+            raise ConfigError(f"tuning.space: mixes protocol names and method names: {sorted(space)}")
+        return dict(space.get(protocol) or {})
+    return space
+
+
+def settings(tuning: Mapping | None, methods: Sequence[str], protocol: str,
+             where: str = "tuning") -> TuningSettings:
+    """Validate the ``tuning`` block (defaults: :data:`DEFAULTS`) for ``protocol`` and ``methods``.
+
+    Raises ConfigError naming the key, e.g. ``tuning.space.adago.lr.low: must be > 0, got -1.0`` or
+    ``tuning.space.adago.reg: the paper protocol fixes it; it may tune only [...]``.
+    """
+    if protocol not in PROTOCOLS:
+        raise ConfigError(f"protocol: must be one of {list(PROTOCOLS)}, got {protocol!r}")
+    block = dict(tuning or {})
+    unknown = sorted(set(block) - set(DEFAULTS) - {"space"})
+    if unknown:
+        raise ConfigError(f"{where}.{unknown[0]}: unknown key (known: {sorted([*DEFAULTS, 'space'])})")
+    values = {**DEFAULTS, **{k: v for k, v in block.items() if k != "space"}}
+    if not isinstance(values["enabled"], bool):
+        raise ConfigError(f"{where}.enabled: must be true or false, got {values['enabled']!r}")
+    seeds = values["seeds"]
+    if (not isinstance(seeds, (list, tuple)) or not seeds
+            or not all(isinstance(s, int) and not isinstance(s, bool) and s >= 0 for s in seeds)
+            or len(set(seeds)) != len(seeds)):
+        raise ConfigError(f"{where}.seeds: must be a non-empty list of distinct integers >= 0, got {seeds!r}")
+    seed = values["sampling_seed"]
+    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+        raise ConfigError(f"{where}.sampling_seed: must be an integer >= 0, got {seed!r}")
+    if values["metric"] not in METRICS:
+        raise ConfigError(f"{where}.metric: must be one of {list(METRICS)}, got {values['metric']!r}")
+    rounds(values["trials"], values["refine_trials"])  # checks both, naming the key
+
+    declared = declared_spaces(block.get("space"), protocol)
+    space_where = f"{where}.space" + (f".{protocol}" if "space" in block and any(
+        k in PROTOCOLS for k in block["space"] or {}) else "")
+    extra = sorted(set(declared) - set(methods))
+    if extra:
+        raise ConfigError(f"{space_where}.{extra[0]}: not a method of this run (methods: {list(methods)})")
+    spaces = {}
+    for method in methods:
+        space = parse_method_space(method, declared.get(method, default_space(protocol, method)), space_where)
+        open_options = OPEN_OPTIONS[protocol]
+        if open_options is not None:
+            fixed = sorted(set(space) - open_options)
+            if fixed:
+                raise ConfigError(f"{space_where}.{method}.{fixed[0]}: the {protocol} protocol fixes it; "
+                                  f"it may tune only {sorted(open_options)}")
+        spaces[method] = space
+    return TuningSettings(enabled=values["enabled"], seeds=tuple(seeds), trials=values["trials"],
+                          refine_trials=values["refine_trials"], sampling_seed=seed,
+                          metric=values["metric"], spaces=spaces)
