@@ -179,3 +179,19 @@ def load_ratings(path: str | os.PathLike) -> RatingMatrix:
             raise
         # e.g. "Object arrays cannot be loaded when allow_pickle=False", or a truncated file
         raise ValueError(f"{path}: refused to load: {type(exc).__name__}: {exc}") from None
+
+
+def rating_range_policy(declared, train_ratings) -> tuple[float, float]:
+    """The rating range predictions are clipped to: the declared (low, high) if there is one, else
+    the (min, max) of the *training* ratings - never of all ratings, so test entries cannot set it.
+    Training and tuning both call this one function."""
+    if declared is not None:
+        lo, hi = (float(x) for x in declared)
+    else:
+        ratings = np.asarray(train_ratings)
+        if ratings.size == 0:
+            raise ValueError("no training ratings to take the rating range from")
+        lo, hi = float(ratings.min()), float(ratings.max())
+    if not hi > lo:
+        raise ValueError(f"rating range must be (low, high) with high > low, got ({lo}, {hi})")
+    return lo, hi
