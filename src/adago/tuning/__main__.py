@@ -1,0 +1,5 @@
+"""``python -m adago.tuning``: see adago.tuning.cli."""
+
+from adago.tuning.cli import main
+
+main()
