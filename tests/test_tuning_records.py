@@ -16,6 +16,7 @@ from adago.synthetic import low_rank_ratings
 from adago.tuning.records import (
     NoUsableTrialError,
     TuningFileError,
+    best_in_table,
     check_trials,
     read_best,
     read_trial,
@@ -55,6 +56,15 @@ def test_ties_go_to_the_earlier_trial_whatever_the_order_given():
     records = [record("r2t00", 0.75, lr=0.004), record("r1t03", 0.75, lr=0.003), record("r1t01", 0.75, lr=0.002)]
     assert select_best(records)["trial_id"] == "r1t01"
     assert select_best(records[::-1])["trial_id"] == "r1t01"
+
+
+def test_the_table_and_the_records_choose_the_same_trial(tmp_path):
+    records = [record("r2t00", 0.75, lr=0.004), record("r1t01", 0.75, lr=0.002), record("r1t00", 0.0, diverged=True),
+               record("r1t02", 0.76, val_mae=0.1, lr=0.003)]
+    write_trials_csv(tmp_path / "trials.csv", trials_table(records))
+    table = read_trials_csv(tmp_path / "trials.csv")
+    for metric in ("val_rmse", "val_mae"):
+        assert best_in_table(table, metric) == select_best(records, metric)["hyperparameters"]
 
 
 def test_selection_by_mae_uses_the_mae_column():

@@ -245,7 +245,7 @@ def select_best(records: Sequence[Mapping], metric: str = "val_rmse") -> dict:
         raise NoUsableTrialError(
             f"all {len(ordered)} trials of method {ordered[0]['method']!r} diverged; narrow the "
             f"learning-rate range of its search space {ordered[0]['space']}")
-    best = min(usable, key=lambda r: r[metric])  # min keeps the first of equal scores
+    best = usable[_first_minimum([r[metric] for r in usable])]
     return {
         "format": BEST_FORMAT, "method": best["method"], "context": best["context"], "metric": metric,
         "score": best[metric],
@@ -258,6 +258,28 @@ def select_best(records: Sequence[Mapping], metric: str = "val_rmse") -> dict:
         "seeds": [s["seed"] for s in best["seeds"]], "sampling_seed": best["sampling_seed"],
         "space": best["space"],
     }
+
+
+def _first_minimum(scores: Sequence[float]) -> int:
+    """Index of the lowest score; the first of equal ones (callers order trials by round, index)."""
+    return min(range(len(scores)), key=lambda i: (scores[i], i))
+
+
+def tuned_options(table: pd.DataFrame) -> list[str]:
+    """The option columns of a trials table (between 'trial' and 'scale')."""
+    columns = list(table.columns)
+    return columns[columns.index("trial") + 1 : columns.index("scale")]
+
+
+def best_in_table(table: pd.DataFrame, metric: str = "val_rmse") -> dict:
+    """The chosen values {option: value} of a trials table, by the rule of :func:`select_best`
+    (e.g. to check shipped settings against a stored trials.csv)."""
+    ordered = table.sort_values(["round", "trial"], kind="stable")
+    usable = ordered[~ordered["diverged"].astype(bool)]
+    if usable.empty:
+        raise NoUsableTrialError(f"every trial of the table diverged ({len(table)} trials)")
+    row = usable.iloc[_first_minimum(usable[metric].tolist())]
+    return {name: row[name].item() if hasattr(row[name], "item") else row[name] for name in tuned_options(table)}
 
 
 def read_best(path: str | os.PathLike) -> dict:
