@@ -70,3 +70,13 @@ def test_the_command_uses_the_split_rule_s_ratios_and_the_training_ratings_range
     train_ratings = data.rating[expected.train]
     records = read_trials_csv(root / "out" / "trials.csv")
     assert records["scale"][0] == pytest.approx(max(abs(train_ratings.min()), train_ratings.max()) / 5)
+
+
+def test_parallel_workers_give_the_same_trials_as_one_process(setup):
+    root, _ = setup
+    common = ["--dataset", "toy", "--method", "adam", "--configfile", str(root / "config.yaml"),
+              "--results", str(root / "results"), "--trials", "3", "--refine-trials", "1"]
+    cli.main([*common, "--out-dir", str(root / "one")])
+    cli.main([*common, "--workers", "2", "--out-dir", str(root / "two")])
+    one, two = (read_trials_csv(root / d / "trials.csv").drop(columns="wall_seconds") for d in ("one", "two"))
+    assert one.equals(two)

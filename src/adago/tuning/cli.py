@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import multiprocessing
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
@@ -113,6 +114,7 @@ def _run_round(data, splits, ids: list[str], common: dict, workers: int) -> list
         return [run_trial(data, splits, trial_id=t, **common) for t in ids]
     # Compile first: parallel workers compiling at once race on the Numba cache files (adago.warmup).
     warm_up({"method": common["method"]})
-    with ProcessPoolExecutor(workers) as pool:
+    # Fresh workers: forking a process whose Numba kernels have started OpenMP threads is unsafe.
+    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
         futures = [pool.submit(run_trial, data, splits, trial_id=t, **common) for t in ids]
         return [f.result() for f in futures]
