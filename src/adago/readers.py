@@ -121,14 +121,16 @@ def read_ratings_report(
         raise ValueError(f"duplicates must be one of {DUPLICATE_POLICIES}, got {duplicates!r}")
     if rating_range is not None:
         rating_range = _check_range_argument(rating_range)
-    _check_regular_file(path)
+    check_rating_path(path)
     if fmt == "monti-mat":
         return _read_monti_mat(path, rating_range)
     return _read_text(path, fmt, rating_range, duplicates)
 
 
-def _check_regular_file(path: Path) -> None:
-    """A clear word for what ``path`` is when it is not a file with ratings in it."""
+def check_rating_path(path: str | os.PathLike) -> None:
+    """Raise RatingFileError saying what ``path`` is if it is not a readable regular file (missing,
+    a broken link, a directory, a device such as /dev/null, a pipe, unreadable)."""
+    path = Path(path)
     if not path.exists():
         what = "no such file" + (f" (a broken symbolic link to {os.readlink(path)})" if path.is_symlink() else "")
     elif path.is_dir():
@@ -191,7 +193,10 @@ def _read_text(path: Path, fmt: str, rating_range, duplicates: str) -> tuple[Rat
     line_of = _LineNumbers(blank, first_line)
     user_ids, user_rank = users.sorted_ids()
     item_ids, item_rank = items.sorted_ids()
-    u, i = user_rank[u], item_rank[i]  # codes in sorted order of the original ids, as from_triples
+    # codes in sorted order of the original ids, as from_triples; in place ('clip' avoids the
+    # buffer numpy would allocate for mode='raise'): no second copy of the code arrays
+    np.take(user_rank, u, out=u, mode="clip")
+    np.take(item_rank, i, out=i, mode="clip")
     rows = len(r)
     u, i, r, dropped = _apply_duplicates(path, u, i, r, user_ids, item_ids, line_of, duplicates)
     data = RatingMatrix(user=u, item=i, rating=r, n_users=len(user_ids), n_items=len(item_ids),
