@@ -47,8 +47,8 @@ def code_hash(stems):
     return digest.hexdigest()[:16]
 
 
-PREPARE_CODE = code_hash(["readers", "dataset"])
-SPLIT_CODE = code_hash(["splitting"])
+PREPARE_CODE = code_hash(["readers", "dataset", "steps"])
+SPLIT_CODE = code_hash(["splitting", "steps"])
 SYNTHETIC_CODE = code_hash(["synthetic"])
 TRAIN_CODE = code_hash(["model", "optimizers", "metrics", "training", "kernels", "runio"])
 TABLE_CODE = code_hash(["tables", "paper"])
