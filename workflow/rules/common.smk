@@ -1,6 +1,7 @@
 import hashlib
 from pathlib import Path
 
+from adago.fingerprint import file_fingerprint
 from adago.sources import SOURCES
 
 from adago.config import (
