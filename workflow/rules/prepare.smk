@@ -18,7 +18,7 @@ rule prepare_dataset:
         # Snakemake leaves params computed from `input` out of its params-changed check.
         input_data=lambda w: file_fingerprint(dataset_raw(w.dataset)),
     resources:
-        mem_mb=2000,
+        mem_mb=prepare_mem_mb,
     conda:
         "../../envs/adago.yaml"
     script:
