@@ -373,6 +373,8 @@ def test_ids_that_are_integers_are_integers_whatever_their_spelling(tmp_path):
     assert d.user_ids.tolist() == [7, 8] and d.user.tolist() == [0, 0, 1] and d.user_ids.dtype == np.int64
     mixed = read_ratings(_write(tmp_path / "m.csv", "user,item,rating\n007,1,4\nalice,1,3\n 7,2,5\n"), "csv")
     assert mixed.user_ids.tolist() == ["7", "alice"] and mixed.user.tolist() == [0, 1, 0]
+    huge = read_ratings(_write(tmp_path / "h.csv", "user,item,rating\n99999999999999999999,1,4\n7,2,3\n"), "csv")
+    assert huge.user_ids.tolist() == ["7", "99999999999999999999"]  # beyond int64: text, not an overflow
 
 
 def _chunked_file(tmp_path):

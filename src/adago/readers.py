@@ -355,7 +355,7 @@ class _IdCodes:
         return mapping[local]
 
     def _canonical(self, raw, where):
-        if isinstance(raw, int):
+        if isinstance(raw, int) and not isinstance(raw, bool) and abs(raw) <= _INT64_MAX:
             return raw
         if isinstance(raw, float):
             if raw == round(raw) and abs(raw) < 2**53:
