@@ -26,10 +26,10 @@ def setup(tmp_path, monkeypatch):
     # The largest rating is a test entry of seed 3's split: all ratings would give the scale 10.
     data.rating[make_split(data, seed=3, ratios=(0.6, 0.2, 0.2)).test[0]] = 50.0
     data = dataclasses.replace(data, rating_max=50.0)  # the range of all ratings, as read
-    save_ratings(tmp_path / "results" / "prepared" / "toy.npz", data)
+    # The built-in synthetic data set declares no rating range, like this one.
+    save_ratings(tmp_path / "results" / "prepared" / "synthetic.npz", data)
     config = {
-        "datasets": ["toy"], "max_epochs": 20,
-        "custom_datasets": {"toy": {"path": "unused.csv", "format": "csv", "ratios": [0.6, 0.2, 0.2]}},
+        "datasets": ["synthetic"], "max_epochs": 20, "split": {"ratios": [0.6, 0.2, 0.2]},
         "tuning": {"seeds": [3], "trials": 4,
                    "space": {"adam": {"lr": {"low": 1e-3, "high": 1e-2, "log": True}, "init_high": [0.1]}}},
     }
@@ -39,13 +39,13 @@ def setup(tmp_path, monkeypatch):
 
 def test_the_command_writes_every_trial_and_the_best(setup):
     root, data = setup
-    cli.main(["--dataset", "toy", "--method", "adam", "--configfile", str(root / "config.yaml"),
+    cli.main(["--dataset", "synthetic", "--method", "adam", "--configfile", str(root / "config.yaml"),
               "--results", str(root / "results"), "--out-dir", str(root / "out")])
     table = read_trials_csv(root / "out" / "trials.csv")
     assert table["trial_id"].tolist() == ["r1t00", "r1t01", "r1t02", "r1t03"]
     best = read_best(root / "out" / "best.json")
     assert best["score"] == table["val_rmse"].min() and best["seeds"] == [3]
-    assert best["context"] == {"dataset": "toy", "protocol": "tuned"}
+    assert best["context"] == {"dataset": "synthetic", "protocol": "tuned"}
     assert best["options"]["max_epochs"] == 20
 
 
@@ -61,7 +61,7 @@ def test_the_command_uses_the_split_rule_s_ratios_and_the_training_ratings_range
         return real(data_, splits, **kwargs)
 
     monkeypatch.setattr(cli, "run_trial", spy)
-    cli.main(["--dataset", "toy", "--method", "adam", "--configfile", str(root / "config.yaml"),
+    cli.main(["--dataset", "synthetic", "--method", "adam", "--configfile", str(root / "config.yaml"),
               "--results", str(root / "results"), "--trials", "1", "--out-dir", str(root / "out")])
     expected = make_split(data, seed=3, ratios=(0.6, 0.2, 0.2))
     assert np.array_equal(seen["split"].validation, expected.validation)
@@ -74,7 +74,7 @@ def test_the_command_uses_the_split_rule_s_ratios_and_the_training_ratings_range
 
 def test_parallel_workers_give_the_same_trials_as_one_process(setup):
     root, _ = setup
-    common = ["--dataset", "toy", "--method", "adam", "--configfile", str(root / "config.yaml"),
+    common = ["--dataset", "synthetic", "--method", "adam", "--configfile", str(root / "config.yaml"),
               "--results", str(root / "results"), "--trials", "3", "--refine-trials", "1"]
     cli.main([*common, "--out-dir", str(root / "one")])
     cli.main([*common, "--workers", "2", "--out-dir", str(root / "two")])

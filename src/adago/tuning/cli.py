@@ -4,8 +4,9 @@
         [--configfile config/config.yaml ...] [--trials 12] [--seeds 1 2] [--workers 2] \\
         --out-dir results/tuning/tuned/douban/adago
 
-It reads the same config as ``snakemake`` (the ``tuning`` block, the data set's declared rating
-range and split settings, max_epochs/tol/patience), the prepared data ``results/prepared/{dataset}.npz``
+It reads the same config as ``snakemake`` (the ``tuning`` block, the data set's split settings,
+max_epochs/tol/patience), the prepared data ``results/prepared/{dataset}.npz`` (and its declared rating
+range, else the training ratings' range: adago.dataset.rating_range_policy)
 and the saved splits ``results/splits/{dataset}/seed{s}.npz`` (made with the split rule's own
 options if missing), and writes ``trials.csv`` and ``best.json`` into ``--out-dir``.
 """
@@ -91,7 +92,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     base = {"max_epochs": cfg["max_epochs"], "tol": cfg["training"]["tol"],
             "patience": cfg["training"]["patience"]}
     common = dict(method=args.method, space=st.spaces[args.method], base=base,
-                  sampling_seed=st.sampling_seed, declared_range=dataset_spec(cfg, args.dataset).rating_range,
+                  sampling_seed=st.sampling_seed, declared_range=data.declared_range,
                   context={"dataset": args.dataset, "protocol": args.protocol})
     ids = trial_ids(st.trials, st.refine_trials)
     round1 = [t for t in ids if t.startswith("r1")]
