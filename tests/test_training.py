@@ -182,3 +182,30 @@ def test_metrics_flag_non_finite_predictions_instead_of_clipping_them():
     for clip in (True, False):
         r, m, bad = errors(np.array([np.inf, 3.0, np.nan]), np.ones(3), 1.0, 5.0, clip)
         assert bad == 2 and math.isnan(r) and math.isnan(m)
+
+
+# ------------------------------------------------------------------------------ the initial plateau
+def test_the_tuned_protocol_does_not_stop_on_the_plateau_near_the_initial_factors():
+    """With the paper's rank 20 and U[0, 0.004] factors Adam first crawls along a plateau where the
+    validation error barely moves; on these seeds the paper protocol's rule stops it there, at the
+    error of a near-constant model, while the tuned protocol's shipped settings (min_epochs) wait
+    for the descent and reach the noise level."""
+    from adago.config import check_config, load_schema
+    from adago.protocols import evaluation
+    from workflow_helpers import REPO
+
+    shipped = check_config({}, load_schema(REPO / "workflow/schemas/config.schema.yaml"))
+    tuned = Stopping.from_mapping(evaluation(shipped, "tuned")["stopping"])
+    paper = Stopping.from_mapping(evaluation(shipped, "paper")["stopping"])
+    d = low_rank_ratings(400, 300, 40_000, rank=3, noise_std=NOISE, seed=3, rating_range=(1, 5))
+    idx = np.random.default_rng(0).permutation(d.n_ratings)
+    a, b = int(0.8 * d.n_ratings), int(0.9 * d.n_ratings)
+    part = lambda s: (d.user[s], d.item[s], d.rating[s])  # noqa: E731
+    config = TrainConfig.from_mapping({"method": "adam", "lr": 0.002})  # paper's rank, L2, init, tol, patience
+    for seed in (3, 5):
+        results = {name: train(part(idx[:a]), part(idx[a:b]), part(idx[b:]), n_users=d.n_users,
+                               n_items=d.n_items, config=config, seed=seed, stopping=stopping)
+                   for name, stopping in (("paper", paper), ("tuned", tuned))}
+        assert results["paper"].best["rmse"]["test_rmse"] > 1.0, "the paper protocol stops on the plateau"
+        assert results["paper"].best["rmse"]["epoch"] < 20
+        assert results["tuned"].best["rmse"]["test_rmse"] <= 1.10 * NOISE
