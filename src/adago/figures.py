@@ -60,6 +60,7 @@ def comparison_figure(runs: pd.DataFrame, number: int, labels: Mapping[str, str]
     any_paper = False
     for ax, dataset in zip(axes[0], datasets):
         d = runs[runs["dataset"] == dataset]
+        top = 0.0  # highest marker + error bar, to leave room for the value written above it
         for x, m in enumerate(methods):
             values = d.loc[d["method"] == m, column].to_numpy(dtype=float)
             if len(values) == 0:
@@ -69,6 +70,7 @@ def comparison_figure(runs: pd.DataFrame, number: int, labels: Mapping[str, str]
             std = values.std(ddof=1) if len(values) > 1 else 0.0
             ax.scatter(here + rng.uniform(-0.08, 0.08, len(values)), values, s=12, color=_color(m), alpha=0.45, lw=0)
             ax.errorbar(here, values.mean(), yerr=std, fmt="o", color=_color(m), ms=7, capsize=5, lw=1.8)
+            top = max(top, values.max(), values.mean() + std, sum(theirs) if theirs else 0.0)
             if from_zero:
                 ax.annotate(_short(values.mean()), (here, values.mean() + std), textcoords="offset points",
                             xytext=(0, 4), ha="center", fontsize=7, color=_color(m))
@@ -82,20 +84,20 @@ def comparison_figure(runs: pd.DataFrame, number: int, labels: Mapping[str, str]
         ax.set_xticks(range(len(methods)), [method_label(m) for m in methods], rotation=15)
         ax.set_xlim(-0.6, len(methods) - 0.4)
         if from_zero:
-            ax.set_ylim(bottom=0)
-            ax.margins(y=0.12)
-            ax.set_ylim(bottom=0)
+            ax.set_ylim(0, 1.15 * top)
         ax.set_title(labels.get(dataset, dataset), fontsize=10)
         ax.grid(axis="y", alpha=0.3)
     axes[0][0].set_ylabel(ylabel)
-    if any_paper:
-        handles = [plt.Line2D([], [], marker="o", color="0.2", ls="", label="ours: mean ± std, dots = seeds"),
-                   plt.Line2D([], [], marker="o", mfc="white", color=PAPER_COLOR, ls="", label="paper: mean ± std")]
-        axes[0][-1].legend(handles=handles, fontsize=7, loc="best")
     n = runs.groupby(["dataset", "method"]).size().max()
     where = f", {protocol} protocol" if protocol else ""
     fig.suptitle(f"{title}{where} — mean ± std over {n} seeds", fontsize=11)
-    fig.tight_layout()
+    if any_paper:  # below the panels, where it cannot hide a marker
+        handles = [plt.Line2D([], [], marker="o", color="0.2", ls="", label="ours: mean ± std, dots = seeds"),
+                   plt.Line2D([], [], marker="o", mfc="white", color=PAPER_COLOR, ls="", label="paper: mean ± std")]
+        fig.legend(handles=handles, fontsize=8, loc="lower center", ncol=2, frameon=False)
+        fig.tight_layout(rect=(0, 0.07, 1, 1))
+    else:
+        fig.tight_layout()
     return fig
 
 
@@ -116,7 +118,7 @@ def convergence_figure(histories: Mapping[str, Sequence[pd.DataFrame]], label: s
     seconds and value. Both x axes start at zero.
     """
     fig, (ax_e, ax_t) = plt.subplots(1, 2, figsize=(10, 3.8), sharey=True)
-    lows, finals = [], []
+    lows, plateaus = [], []
     for m, hs in histories.items():
         bests = list(best_epochs[m]) if best_epochs else [int(h[metric].idxmin()) + 1 for h in hs]
         color = _color(m)
@@ -141,13 +143,13 @@ def convergence_figure(histories: Mapping[str, Sequence[pd.DataFrame]], label: s
                       yerr=np.std(best_v, ddof=1) if len(hs) > 1 else 0, fmt="D", ms=6, color=color,
                       mec="black", mew=0.6, capsize=3, zorder=5)
         lows.append(float(min(h[metric].min() for h in hs)))
-        finals.append(float(max(h[metric].iloc[-1] for h in hs)))
-    # The first epochs sit far above the optimum; zoom on the range where the methods end up,
-    # with room above for the approach.
+        plateaus.append(float(mean.min()))
+    # The first epochs sit far above the optimum (and an overfitting run can end far above it too):
+    # zoom on the range where the methods' mean curves bottom out, with room above for the approach.
     if lows:
-        lo, hi = min(lows), max(finals)
-        pad = max(hi - lo, 0.01 * abs(lo))
-        ax_e.set_ylim(lo - 0.3 * pad, hi + 2.5 * pad)
+        lo, hi = min(lows), max(plateaus)
+        pad = max(hi - lo, 0.005 * abs(lo))
+        ax_e.set_ylim(lo - 0.4 * pad, hi + 5 * pad)
     for ax in (ax_e, ax_t):
         ax.set_xlim(left=0)
         ax.grid(alpha=0.3)
