@@ -8,12 +8,12 @@ from adago.sources import SOURCES
 from adago.config import (
     check_config,
     dataset_spec,
-    hyperparameters,
     load_schema,
     mirror_dir,
     prepare_options,
     split_options,
 )
+from adago.protocols import evaluation, run_settings
 
 # Validate before anything else: a bad key fails here, naming the key, before any job runs.
 config.update(check_config(config, load_schema(workflow.source_path("../schemas/config.schema.yaml"))))
@@ -21,16 +21,17 @@ config.update(check_config(config, load_schema(workflow.source_path("../schemas/
 # itself, so that pointing at another mirror never makes a verified file out of date.
 mirror_dir(config)
 
+PROTOCOLS = config["protocol"]
 DATASETS = config["datasets"]
 METHODS = config["methods"]
 SEEDS = config["seeds"]
 
 
 wildcard_constraints:
+    protocol="|".join(PROTOCOLS),
     dataset="|".join(DATASETS),
     method="|".join(METHODS),
     seed=r"\d+",
-    fig=r"[2-7]",
 
 
 # Snakemake cannot see modules imported by rule scripts. A hash of their content, passed as a
@@ -52,8 +53,8 @@ def code_hash(stems):
 PREPARE_CODE = code_hash(["readers", "dataset", "steps"])
 SPLIT_CODE = code_hash(["splitting", "steps"])
 SYNTHETIC_CODE = code_hash(["synthetic"])
-TRAIN_CODE = code_hash(["model", "optimizers", "metrics", "training", "kernels", "runio"])
-TABLE_CODE = code_hash(["tables", "paper"])
+TRAIN_CODE = code_hash(["model", "optimizers", "metrics", "training", "kernels", "runio", "stopping"])
+TABLE_CODE = code_hash(["tables", "claims", "paper"])
 FIGURE_CODE = code_hash(["figures", "paper"])
 
 
@@ -69,42 +70,41 @@ def dataset_raw(dataset):
     return spec(dataset).raw
 
 
-def run_dir(dataset, method, seed):
-    return f"results/runs/{dataset}/{method}/seed{seed}"
+def run_dir(protocol, dataset, method, seed):
+    return f"results/runs/{protocol}/{dataset}/{method}/seed{seed}"
 
 
-def run_summaries(dataset=None):
-    datasets = DATASETS if dataset is None else [dataset]
-    return [
-        f"{run_dir(d, m, s)}/summary.json" for d in datasets for m in METHODS for s in SEEDS
-    ]
+def run_summaries(protocol):
+    return [f"{run_dir(protocol, d, m, s)}/summary.json" for d in DATASETS for m in METHODS for s in SEEDS]
 
 
-def run_histories(dataset):
-    return [f"{run_dir(dataset, m, s)}/history.csv" for m in METHODS for s in SEEDS]
+def run_histories(protocol, dataset):
+    """Ordered method-major, then seed (plot_convergence relies on it)."""
+    return [f"{run_dir(protocol, dataset, m, s)}/history.csv" for m in METHODS for s in SEEDS]
 
 
-def run_benchmarks():
-    return [
-        f"benchmarks/train/{d}/{m}/seed{s}.tsv" for d in DATASETS for m in METHODS for s in SEEDS
-    ]
+def run_benchmarks(protocol):
+    return [f"benchmarks/train/{protocol}/{d}/{m}/seed{s}.tsv" for d in DATASETS for m in METHODS for s in SEEDS]
 
 
 TABLES = ["table2", "table3", "table4", "table5"]
+CLAIMS = expand("results/tables/claims.{ext}", ext=["csv", "md", "tex"])
 
 
 def all_tables():
     return [
-        *expand("results/tables/{table}.{ext}", table=TABLES, ext=["csv", "md", "tex"]),
+        *expand("results/tables/{protocol}/{table}.{ext}", protocol=PROTOCOLS, table=TABLES, ext=["csv", "md", "tex"]),
+        *expand("results/tables/{protocol}/significance.csv", protocol=PROTOCOLS),
+        *CLAIMS,
         "results/tables/paper_comparison.md",
-        "results/tables/significance.csv",
     ]
 
 
 def all_figures():
     return [
-        *expand("figures/figure{fig}.{ext}", fig=range(2, 8), ext=["png", "pdf"]),
-        *expand("figures/convergence_{dataset}.{ext}", dataset=DATASETS, ext=["png", "pdf"]),
+        *expand("figures/{protocol}/figure{fig}.{ext}", protocol=PROTOCOLS, fig=range(2, 8), ext=["png", "pdf"]),
+        *expand("figures/{protocol}/convergence_{dataset}.{ext}", protocol=PROTOCOLS, dataset=DATASETS,
+                ext=["png", "pdf"]),
     ]
 
 
