@@ -18,9 +18,10 @@ Needs the prepared data and the tuning seeds' splits, e.g. with config/ml1m_like
         results/splits/douban/seed{1,2}.npz results/splits/douban/seed{1,2}.json ...
     python benchmarks/tuning_cost.py --datasets douban ml1m_like --trials 8 --out tuning_cost.csv
 
-The paper protocol's own stopping and clipping conventions (issue 7) are not applied here: both
-protocols differ only in their search spaces. Check ``uptime`` first: on a shared machine CPU seconds
-are the steadier number; wall seconds grow with the load.
+Each protocol's conventions come from ``--configfile`` through adago.protocols, as the tune rules
+pass them: fixed options (``run_settings``) and the stopping rule and clipping (``evaluation``).
+Check ``uptime`` first: on a shared machine CPU seconds are the steadier number; wall seconds grow
+with the load.
 """
 
 from __future__ import annotations
@@ -35,15 +36,18 @@ from pathlib import Path
 
 import pandas as pd
 
+from adago.dataset import rating_range_policy
 from adago.optimizers import TrainConfig
+from adago.protocols import evaluation, run_settings
 from adago.training import train
+from adago.tuning.cli import load_config
+from adago.tuning.evaluate import train_keywords
 from adago.tuning.inputs import load_tuning_inputs
 from adago.tuning.records import select_best
 from adago.tuning.search import run_trial
 from adago.tuning.settings import settings
 from adago.tuning.trials import trial_ids
 
-BASE = {"max_epochs": 500, "tol": 1e-5, "patience": 10}
 _JOB = ("import adago.tuning.search, adago.tuning.inputs, adago.tuning.records; from adago.warmup import warm_up; "
         "warm_up({{'method': {method!r}}})")
 
@@ -64,19 +68,21 @@ def job_overhead(method: str, repeats: int) -> tuple[float, float]:
     return sum(walls) / repeats, sum(cpus) / repeats
 
 
-def final_run(data, split, options: dict, seed: int) -> tuple[float, float]:
+def final_run(data, split, options: dict, seed: int, train_options: dict) -> tuple[float, float]:
     """(wall, CPU) seconds of one final run (test errors evaluated every epoch) with ``options``."""
     part = lambda idx: (data.user[idx], data.item[idx], data.rating[idx])  # noqa: E731
     start, cpu = time.perf_counter(), time.process_time()
     train(part(split.train), part(split.validation), part(split.test), n_users=data.n_users,
           n_items=data.n_items, config=TrainConfig.from_mapping(options), seed=seed,
-          rating_range=(float(data.rating_min), float(data.rating_max)))
+          rating_range=rating_range_policy(data.declared_range, data.rating[split.train]),
+          **train_keywords(train_options))
     return time.perf_counter() - start, time.process_time() - cpu
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--results", default="results")
+    ap.add_argument("--configfile", nargs="+", default=["config/config.yaml"], help="protocol conventions")
     ap.add_argument("--datasets", nargs="+", default=["douban", "ml1m_like"])
     ap.add_argument("--protocols", nargs="+", default=["paper", "tuned"])
     ap.add_argument("--methods", nargs="+", default=["adago", "adam", "sgd"])
@@ -90,6 +96,7 @@ def main() -> None:
     args = ap.parse_args()
     print(f"load average {os.getloadavg()}", flush=True)
 
+    cfg, _ = load_config(args.configfile)
     overhead = {m: job_overhead(m, args.job_repeats) for m in args.methods}
     print("job overhead (wall, CPU s):", overhead, flush=True)
     rows, finals = [], []
@@ -101,12 +108,14 @@ def main() -> None:
             [r / "splits" / dataset / f"seed{s}.json" for s in args.seeds])
         for protocol in args.protocols:
             st = settings(None, args.methods, protocol)
+            train_options = evaluation(cfg, protocol)
             for method in args.methods:
+                base = run_settings(cfg, protocol, dataset, method)
                 records = []
                 for tid in trial_ids(args.trials):
                     start, cpu = time.perf_counter(), time.process_time()
                     rec = run_trial(data, splits, method=method, space=st.spaces[method], trial_id=tid,
-                                    base=BASE, declared_range=(data.rating_min, data.rating_max))
+                                    base=base, declared_range=data.declared_range, train_options=train_options)
                     wall, cpu = time.perf_counter() - start, time.process_time() - cpu
                     records.append(rec)
                     rows.append({"dataset": dataset, "protocol": protocol, "method": method, "trial_id": tid,
@@ -116,7 +125,7 @@ def main() -> None:
                                  "wall_seconds": wall, "cpu_seconds": cpu})
                     print(rows[-1], flush=True)
                 best = select_best(records)
-                fwall, fcpu = final_run(data, splits[args.seeds[0]], best["options"], args.seeds[0])
+                fwall, fcpu = final_run(data, splits[args.seeds[0]], best["options"], args.seeds[0], train_options)
                 finals.append({"dataset": dataset, "protocol": protocol, "method": method,
                                "best": best["hyperparameters"], "val_rmse": best["score"],
                                "final_wall": fwall, "final_cpu": fcpu})

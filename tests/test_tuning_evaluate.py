@@ -8,8 +8,8 @@ import math
 import numpy as np
 import pytest
 
-from adago.dataset import rating_range_policy
 from adago.splitting import make_split
+from adago.stopping import Stopping
 from adago.synthetic import low_rank_ratings
 from adago.tuning import evaluate, search
 from adago.tuning.records import select_best
@@ -77,12 +77,23 @@ def test_the_score_is_the_mean_over_the_tuning_seeds(data, splits):
     assert alone["val_rmse"] == rec["seeds"][1]["val_rmse"]
 
 
-def test_extra_train_options_are_passed_through(data, splits, monkeypatch):
+def test_the_protocol_s_stopping_and_clipping_reach_train(data, splits, monkeypatch):
     seen = []
-    monkeypatch.setattr(evaluate, "train", lambda *a, **kw: seen.append(kw.get("stopping")) or 1 / 0)
+    monkeypatch.setattr(evaluate, "train", lambda *a, **kw: seen.append(kw) or 1 / 0)
+    evaluation = {"clip": True, "stopping": {"rule": "running-best", "mode": "joint", "min_epochs": 7}}
     with pytest.raises(ZeroDivisionError):
-        evaluate.evaluate_trial(data, splits, {"method": "sgd", **BASE}, train_options={"stopping": "rmse"})
-    assert seen == ["rmse"]
+        evaluate.evaluate_trial(data, splits, {"method": "sgd", **BASE}, train_options=evaluation)
+    assert seen[0]["clip"] is True
+    assert seen[0]["stopping"] == Stopping(rule="running-best", mode="joint", min_epochs=7)
+
+
+def test_a_minimum_epoch_count_in_the_stopping_options_changes_the_trial(data, splits):
+    options = {"method": "adam", "lr": 0.005, **BASE, "max_epochs": 80}
+    free = evaluate.evaluate_trial(data, splits, options)
+    assert max(s["epochs_run"] for s in free["seeds"]) < 60
+    held = evaluate.evaluate_trial(data, splits, options, train_options={"stopping": {"min_epochs": 60}})
+    assert all(s["epochs_run"] >= 60 for s in held["seeds"])
+    assert [s["epochs_run"] for s in free["seeds"]] != [s["epochs_run"] for s in held["seeds"]]
 
 
 def test_a_diverging_trial_is_recorded_and_the_search_goes_on(data, splits):
@@ -118,11 +129,3 @@ def test_the_data_scale_comes_from_the_training_ratings_when_none_is_declared(da
     train_max = max(np.abs(data.rating[s.train]).max() for s in splits.values())
     assert c == pytest.approx(train_max / 5)
 
-
-def test_rating_range_policy_prefers_the_declared_range_then_the_training_ratings():
-    assert rating_range_policy((1, 5), np.array([2.0, 3.0])) == (1.0, 5.0)
-    assert rating_range_policy(None, np.array([2.0, 4.5, 3.0])) == (2.0, 4.5)
-    with pytest.raises(ValueError, match="high > low"):
-        rating_range_policy(None, np.array([3.0, 3.0]))
-    with pytest.raises(ValueError, match="no training ratings"):
-        rating_range_policy(None, np.array([]))

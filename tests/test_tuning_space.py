@@ -82,8 +82,13 @@ def test_default_settings_give_every_method_its_space_and_one_budget():
 def test_the_paper_protocol_tunes_only_what_the_paper_leaves_open():
     assert set(settings({}, ["adago"], "paper").spaces["adago"]) == {"lr", "damping", "omega"}
     assert set(settings({}, ["adam"], "paper").spaces["adam"]) == {"lr"}
-    with pytest.raises(ConfigError, match=r"tuning\.space\.adam\.reg: the paper protocol fixes it"):
+    with pytest.raises(ConfigError, match=r"'tuning\.space\.adam\.reg': fixed to 0\.03 by the paper protocol"):
         settings({"space": {"adam": {"lr": [0.001], "reg": [0.01, 0.03]}}}, ["adam"], "paper")
+
+
+def test_no_protocol_tunes_the_run_level_options():
+    with pytest.raises(ConfigError, match=r"'tuning\.space\.adam\.max_epochs': set for every run"):
+        settings({"space": {"adam": {"lr": [0.001], "max_epochs": [100, 200]}}}, ["adam"], "tuned")
 
 
 def test_a_declared_space_replaces_the_default_of_its_method_only():

@@ -1,7 +1,7 @@
 # DRAFT (tunelib, issue 8): the tune stage, one cached job per trial. Not included by the Snakefile
-# yet: the protocol helper wires it in once the protocol layout of issue 7 exists (config key
-# `protocol`, the `tuning` block in the schema, protocol conventions as `base`, and train.smk reading
-# best.json). Everything a job computes is in adago.tuning; the rules only pass config slices.
+# yet: wiring it in needs the `tuning` block in the schema (validated with adago.tuning.settings) and
+# train.smk reading best.json["options"] when tuning.enabled. Everything a job computes is in
+# adago.tuning; the rules only pass config slices.
 #
 #   results/tuning/{protocol}/{dataset}/{method}/trials/r1t00.json ...  one record per trial
 #   results/tuning/{protocol}/{dataset}/{method}/round1.json            best of round 1 (if refine_trials)
@@ -11,10 +11,8 @@ from adago.tuning.settings import settings as tuning_settings
 from adago.tuning.space import space_to_json
 from adago.tuning.trials import trial_ids as budget_trial_ids
 
-TUNE_PROTOCOLS = config.get("protocol", ["tuned"])
-TUNE_PROTOCOLS = [TUNE_PROTOCOLS] if isinstance(TUNE_PROTOCOLS, str) else TUNE_PROTOCOLS
 # Validated once per protocol while the workflow is parsed: a bad space fails naming its key.
-TUNING = {p: tuning_settings(config.get("tuning"), METHODS, p) for p in TUNE_PROTOCOLS}
+TUNING = {p: tuning_settings(config.get("tuning"), METHODS, p) for p in PROTOCOLS}
 # code_hash() globs src/adago/*.py only; the tuning package is a directory.
 TUNE_CODE = code_hash(["model", "optimizers", "metrics", "training", "kernels", "dataset"]) + "".join(
     hashlib.sha256(p.read_bytes()).hexdigest()[:8] for p in sorted((SRC / "tuning").glob("*.py"))
@@ -22,7 +20,6 @@ TUNE_CODE = code_hash(["model", "optimizers", "metrics", "training", "kernels", 
 
 
 wildcard_constraints:
-    protocol="|".join(TUNE_PROTOCOLS),
     trial=r"r[12]t\d+",
 
 
@@ -47,12 +44,6 @@ def tune_trial_input(w):
     return inputs
 
 
-def tuning_base(w):
-    """Fixed options of every trial, in 1-5 star units (protocol conventions go here)."""
-    return {"max_epochs": config["max_epochs"], "tol": config["training"]["tol"],
-            "patience": config["training"]["patience"]}
-
-
 rule tune_trial:
     input:
         unpack(tune_trial_input),
@@ -70,8 +61,11 @@ rule tune_trial:
         space_where="tuning.space",
         seeds=lambda w: list(TUNING[w.protocol].seeds),
         sampling_seed=lambda w: TUNING[w.protocol].sampling_seed,
-        base=tuning_base,
-        train_options={},
+        # The final run's settings without tuning (protocol conventions, config blocks), in 1-5 star
+        # units; the drawn values override them and the job converts all to the data's scale.
+        base=lambda w: run_settings(config, w.protocol, w.dataset, w.method),
+        # The protocol's stopping rule and clipping, as the final runs use them.
+        train_options=lambda w: evaluation(config, w.protocol),
         rating_range=lambda w: spec(w.dataset).rating_range,
         context=lambda w: {"dataset": w.dataset, "protocol": w.protocol},
         numba_cache=NUMBA_CACHE,
@@ -130,7 +124,7 @@ rule tune:
     input:
         [
             f"results/tuning/{p}/{d}/{m}/best.json"
-            for p in TUNE_PROTOCOLS
+            for p in PROTOCOLS
             for d in DATASETS
             for m in METHODS
         ],

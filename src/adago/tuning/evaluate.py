@@ -23,11 +23,22 @@ import numpy as np
 from adago.dataset import RatingMatrix, rating_range_policy
 from adago.optimizers import TrainConfig
 from adago.splitting import Split
+from adago.stopping import Stopping
 from adago.training import DivergenceError, train
 
 
 def _part(data: RatingMatrix, idx: np.ndarray):
     return data.user[idx], data.item[idx], data.rating[idx]
+
+
+def train_keywords(train_options: Mapping | None) -> dict:
+    """``train()``'s keyword options from their config form: a protocol's ``evaluation`` block
+    ({clip, stopping}) with ``stopping`` as a mapping (JSON-able, as Snakemake params and trial records
+    hold it) becomes an adago.stopping.Stopping; everything else passes unchanged."""
+    keywords = dict(train_options or {})
+    if isinstance(keywords.get("stopping"), Mapping):
+        keywords["stopping"] = Stopping.from_mapping(keywords["stopping"], where="training.stopping")
+    return keywords
 
 
 def score_seed(data: RatingMatrix, split: Split, config: TrainConfig, seed: int, *,
@@ -45,7 +56,7 @@ def score_seed(data: RatingMatrix, split: Split, config: TrainConfig, seed: int,
     try:
         result = train(train_part, _part(data, split.validation), None, n_users=data.n_users,
                        n_items=data.n_items, config=config, seed=seed, rating_range=rating_range,
-                       threads=threads, log=log, **dict(train_options or {}))
+                       threads=threads, log=log, **train_keywords(train_options))
     except DivergenceError as exc:
         return {"seed": int(seed), "val_rmse": math.inf, "val_mae": math.inf, "epoch": exc.epoch,
                 "epoch_mae": exc.epoch, "epochs_run": exc.epoch, "stop_reason": "diverged",
@@ -64,8 +75,8 @@ def evaluate_trial(data: RatingMatrix, splits: Mapping[int, Split], options: Map
                    log: Callable[[str], None] | None = None) -> dict:
     """Score fully resolved TrainConfig ``options`` on every seed of ``splits`` (seed -> Split).
 
-    ``train_options`` are passed to ``adago.training.train`` unchanged (e.g. stopping or clipping
-    options of a protocol). Returns {options, seeds: [per-seed records, see :func:`score_seed`],
+    ``train_options`` are passed to ``adago.training.train`` (:func:`train_keywords`): the protocol's
+    stopping rule and clipping (adago.protocols.evaluation), in their JSON form. Returns {options, seeds: [per-seed records, see :func:`score_seed`],
     val_rmse, val_mae, epochs (mean best-RMSE epoch), diverged, wall_seconds}; seeds after a
     diverging one are not run.
     """

@@ -10,8 +10,9 @@
       space:                   # {method: {option: list | {low, high, log}}}, 1-5 star units;
         adago: {lr: {low: 1.0e-4, high: 1.0e-2, log: true}}   # or {protocol: {method: ...}}
 
-A method's declared space replaces its default space (:data:`DEFAULT_SPACES`) as a whole. Under the
-``paper`` protocol only what the paper leaves open may be tuned (:data:`OPEN_OPTIONS`).
+A method's declared space replaces its default space (:data:`DEFAULT_SPACES`) as a whole. A space may
+hold only what its protocol leaves open (adago.protocols.open_keys: under ``paper`` the learning
+rate, and AdaGO's damping and omega; never the run-level max_epochs, tol, patience).
 """
 
 from __future__ import annotations
@@ -20,11 +21,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from adago.optimizers import ConfigError
+from adago.protocols import PROTOCOLS, check_options
 from adago.tuning.records import METRICS
 from adago.tuning.space import Space, parse_method_space
 from adago.tuning.trials import rounds
-
-PROTOCOLS = ("paper", "tuned")
 
 _LR = {"low": 2.0e-4, "high": 1.0e-2, "log": True}
 _SGD_LR = {"low": 1.0e-4, "high": 3.0e-3, "log": True}
@@ -49,12 +49,6 @@ DEFAULT_SPACES: dict[str, dict[str, dict]] = {
         "adam": {"lr": _LR, "reg": _REG, "beta2": _DECAY},
         "sgd": {"lr": _SGD_LR, "reg": _REG, "momentum": [0.5, 0.8, 0.9, 0.95]},
     },
-}
-
-# Options a protocol lets the tune stage choose (None: any TrainConfig option).
-OPEN_OPTIONS: dict[str, frozenset | None] = {
-    "paper": frozenset({"lr", "damping", "omega"}),
-    "tuned": None,
 }
 
 DEFAULTS = {"enabled": True, "seeds": [1, 2], "trials": 12, "refine_trials": 0, "sampling_seed": 0,
@@ -104,7 +98,7 @@ def settings(tuning: Mapping | None, methods: Sequence[str], protocol: str,
     """Validate the ``tuning`` block (defaults: :data:`DEFAULTS`) for ``protocol`` and ``methods``.
 
     Raises ConfigError naming the key, e.g. ``tuning.space.adago.lr.low: must be > 0, got -1.0`` or
-    ``tuning.space.adago.reg: the paper protocol fixes it; it may tune only [...]``.
+    ``config key 'tuning.space.adam.reg': fixed to 0.03 by the paper protocol (open for adam: lr)``.
     """
     if protocol not in PROTOCOLS:
         raise ConfigError(f"protocol: must be one of {list(PROTOCOLS)}, got {protocol!r}")
@@ -136,12 +130,7 @@ def settings(tuning: Mapping | None, methods: Sequence[str], protocol: str,
     spaces = {}
     for method in methods:
         space = parse_method_space(method, declared.get(method, default_space(protocol, method)), space_where)
-        open_options = OPEN_OPTIONS[protocol]
-        if open_options is not None:
-            fixed = sorted(set(space) - open_options)
-            if fixed:
-                raise ConfigError(f"{space_where}.{method}.{fixed[0]}: the {protocol} protocol fixes it; "
-                                  f"it may tune only {sorted(open_options)}")
+        check_options(protocol, method, space, f"{space_where}.{method}")
         spaces[method] = space
     return TuningSettings(enabled=values["enabled"], seeds=tuple(seeds), trials=values["trials"],
                           refine_trials=values["refine_trials"], sampling_seed=seed,
