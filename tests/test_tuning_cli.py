@@ -47,6 +47,8 @@ def test_the_command_writes_every_trial_and_the_best(setup):
     assert best["score"] == table["val_rmse"].min() and best["seeds"] == [3]
     assert best["context"] == {"dataset": "synthetic", "protocol": "tuned"}
     assert best["options"]["max_epochs"] == 20
+    # the protocol's stopping rule and clipping, as the final runs use them
+    assert best["train_options"]["clip"] is True and best["train_options"]["stopping"]["min_epochs"] == 100
 
 
 def test_the_command_uses_the_split_rule_s_ratios_and_the_training_ratings_range(setup, monkeypatch):

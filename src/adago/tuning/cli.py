@@ -4,8 +4,8 @@
         [--configfile config/config.yaml ...] [--trials 12] [--seeds 1 2] [--workers 2] \\
         --out-dir results/tuning/tuned/douban/adago
 
-It reads the same config as ``snakemake`` (the ``tuning`` block, the data set's split settings,
-max_epochs/tol/patience), the prepared data ``results/prepared/{dataset}.npz`` (and its declared rating
+It reads the same config as ``snakemake`` (the ``tuning`` block, the data set's split settings, the
+protocol's fixed options, stopping rule and clipping), the prepared data ``results/prepared/{dataset}.npz`` (and its declared rating
 range, else the training ratings' range: adago.dataset.rating_range_policy)
 and the saved splits ``results/splits/{dataset}/seed{s}.npz`` (made with the split rule's own
 options if missing), and writes ``trials.csv`` and ``best.json`` into ``--out-dir``.
@@ -24,6 +24,7 @@ import yaml
 
 from adago.config import check_config, dataset_spec, load_schema, split_options
 from adago.dataset import load_ratings
+from adago.protocols import evaluation, run_settings
 from adago.splitting import Split, load_split, make_split
 from adago.tuning.records import select_best, trials_table, write_json, write_trials_csv
 from adago.tuning.search import run_trial
@@ -89,9 +90,11 @@ def main(argv: Sequence[str] | None = None) -> None:
     st = settings(block, [args.method], args.protocol)
     data = load_ratings(Path(args.results) / "prepared" / f"{args.dataset}.npz")
     splits = tuning_splits(cfg, args.dataset, data, st.seeds, Path(args.results))
-    base = {"max_epochs": cfg["max_epochs"], "tol": cfg["training"]["tol"],
-            "patience": cfg["training"]["patience"]}
+    # As the tune rules do: the final run's settings without tuning, and the protocol's stopping
+    # rule and clipping.
+    base = run_settings(cfg, args.protocol, args.dataset, args.method)
     common = dict(method=args.method, space=st.spaces[args.method], base=base,
+                  train_options=evaluation(cfg, args.protocol),
                   sampling_seed=st.sampling_seed, declared_range=data.declared_range,
                   context={"dataset": args.dataset, "protocol": args.protocol})
     ids = trial_ids(st.trials, st.refine_trials)
