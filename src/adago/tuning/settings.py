@@ -3,7 +3,7 @@
     tuning:
       enabled: true            # false: final runs use the values under `hyperparameters`
       seeds: [1, 2]            # each trial is scored on the validation parts of these splits
-      trials: 12               # the budget: trials per method, the same for every method
+      trials: 8                # the budget: trials per method, the same for every method
       refine_trials: 0         # how many of them are spent around round 1's best (round 2)
       sampling_seed: 0         # seeds the random search (adago.tuning.trials)
       metric: val_rmse         # selection metric: val_rmse or val_mae
@@ -51,7 +51,9 @@ DEFAULT_SPACES: dict[str, dict[str, dict]] = {
     },
 }
 
-DEFAULTS = {"enabled": True, "seeds": [1, 2], "trials": 12, "refine_trials": 0, "sampling_seed": 0,
+# 8 trials: the largest budget that keeps the tuned reproduction of both protocols inside 15 minutes
+# on 2 cores (docs/TUNING.md, "Cost and the default budget").
+DEFAULTS = {"enabled": True, "seeds": [1, 2], "trials": 8, "refine_trials": 0, "sampling_seed": 0,
             "metric": "val_rmse"}
 
 
