@@ -1,4 +1,5 @@
 import hashlib
+import math
 from pathlib import Path
 
 from adago.sources import SOURCES
@@ -118,3 +119,59 @@ def download_source(source, filename):
 def source_member(source):
     """The member of a built-in archive that holds the ratings."""
     return SOURCES[source]["member"]
+
+
+##### cluster resources: sized from the workflow's own benchmarks, growing with the input #####
+# What a job asks the scheduler for (profiles/slurm; locally only --resources limits would read
+# them). Measured with benchmark: files (max_rss, seconds) on the 2-core development machine while
+# other work ran, for synthetic (40,000 ratings), Douban (136,891) and the ML-1M-shaped stand-in
+# (1,000,209), and given about twice the measured value so that slower nodes and bigger data fit:
+#
+#   job      input MB (syn / Douban / ML-1M)   max_rss MB            seconds
+#   prepare  0.65 csv / 2.78 mat / 11.5 csv    79 / 397 / 185        3.5 / 10.7 / 5.7
+#   split    0.65 / 2.38 / 16.1 npz             41 / 45 / 67          1.2-3.3
+#   train    0.97 / 3.47 / 24.1 npz             197-220 / 204-225 / 253   up to 0.037 s/epoch per input MB
+#
+# A 25M-rating CSV (about 290 MB; 600 MB of training input) therefore gets 6.0 GB to prepare, 2.9 GB
+# per training run and 7 h for 500 epochs, while a Douban run asks for 0.5 GB and 12 minutes.
+# Each attempt after an out-of-memory or time-limit kill (profile key `retries`) doubles both.
+# Callers: resources: mem_mb=prepare_mem_mb etc. Snakemake evaluates them once the inputs exist.
+
+
+def _scaled(base, per_mb, input_mb, attempt):
+    return int(math.ceil((base + per_mb * input_mb) * attempt))
+
+
+def prepare_mem_mb(wildcards, input, attempt):
+    # A .mat file holds dense users x items matrices (397 MB of RAM from 2.8 MB on disk); a text
+    # file is parsed into columns (9.6 MB of RAM per MB of CSV above a 75 MB interpreter).
+    per_mb = 150 if spec(wildcards.dataset).fmt == "monti-mat" else 20
+    return _scaled(250, per_mb, input.size_mb, attempt)
+
+
+def prepare_runtime(wildcards, input, attempt):
+    return _scaled(10, 0.05, input.size_mb, attempt)
+
+
+def split_mem_mb(wildcards, input, attempt):
+    return _scaled(250, 4, input.size_mb, attempt)
+
+
+def split_runtime(wildcards, input, attempt):
+    return _scaled(10, 0.02, input.size_mb, attempt)
+
+
+def train_mem_mb(wildcards, input, attempt):
+    # ~200 MB is Python, NumPy and Numba with its compiled kernels; the rest is the data, the split
+    # indices and per-rating work arrays (2.3 MB of RAM per MB of input).
+    return _scaled(500, 4, input.size_mb, attempt)
+
+
+# Seconds per epoch per MB of training input (prepared data + split): 0.037 measured on ML-1M,
+# including the validation and test evaluation of every epoch; doubled.
+TRAIN_SECONDS_PER_EPOCH_MB = 0.08
+
+
+def train_runtime(wildcards, input, attempt):
+    # The worst case: a run that never stops early goes on for max_epochs epochs.
+    return _scaled(10, config["max_epochs"] * TRAIN_SECONDS_PER_EPOCH_MB / 60, input.size_mb, attempt)

@@ -14,7 +14,10 @@ rule prepare_dataset:
         code=PREPARE_CODE,
         options=lambda w: prepare_options(spec(w.dataset)),
     resources:
-        mem_mb=2000,
+        mem_mb=prepare_mem_mb,
+        runtime=prepare_runtime,
+    group:
+        "data"
     conda:
         "../../envs/adago.yaml"
     script:

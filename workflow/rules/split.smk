@@ -15,7 +15,10 @@ rule split_dataset:
         options=lambda w: split_options(spec(w.dataset)),
         cold_start=config["split"]["cold_start"],
     resources:
-        mem_mb=1000,
+        mem_mb=split_mem_mb,
+        runtime=split_runtime,
+    group:
+        "data"
     conda:
         "../../envs/adago.yaml"
     script:

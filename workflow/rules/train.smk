@@ -24,8 +24,10 @@ rule train:
         numba_cache=NUMBA_CACHE,
     threads: config["training"]["threads"]
     resources:
-        mem_mb=2000,
-        runtime=60,
+        mem_mb=train_mem_mb,
+        runtime=train_runtime,
+    group:
+        "train"
     conda:
         "../../envs/adago.yaml"
     script:
