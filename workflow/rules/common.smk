@@ -132,8 +132,8 @@ def source_member(source):
 #   split    0.65 / 2.38 / 16.1 npz             41 / 45 / 67          1.2-3.3
 #   train    0.97 / 3.47 / 24.1 npz             197-220 / 204-225 / 253   up to 0.037 s/epoch per input MB
 #
-# A 25M-rating CSV (about 290 MB; 600 MB of training input) therefore gets 6.0 GB to prepare, 2.9 GB
-# per training run and 7 h for 500 epochs, while a Douban run asks for 0.5 GB and 12 minutes.
+# A 25M-rating CSV (275 MB; 574 MB of training input) therefore gets 5.8 GB to prepare, 2.8 GB and
+# 6.6 h (500 epochs) per training run, while a Douban run asks for 514 MB and 13 minutes.
 # Each attempt after an out-of-memory or time-limit kill (profile key `retries`) doubles both.
 # Callers: resources: mem_mb=prepare_mem_mb etc. Snakemake evaluates them once the inputs exist.
 
