@@ -82,40 +82,66 @@ def _run(workdir: Path, *args: str, **kwargs) -> tuple[subprocess.CompletedProce
 @pytest.fixture(scope="module")
 def runs(cluster, tmp_path_factory):
     """The same configuration (same seeds) run locally and on the cluster, one after the other."""
-    local, local_seconds = _run(make_workdir(tmp_path_factory.mktemp("local"), CONFIG))
+    local_dir = make_workdir(tmp_path_factory.mktemp("local"), CONFIG)
+    _, local_seconds = _run(local_dir)
     remote_dir = make_workdir(tmp_path_factory.mktemp("slurm"), CONFIG)
     # --cores from the profile (1 CPU per submission), as a user would run it.
     remote, remote_seconds = _run(remote_dir, "--workflow-profile", "profiles/slurm", cores=None)
     print(f"\nquick config: {local_seconds:.0f} s locally (--cores 2), {remote_seconds:.0f} s on the one-node "
           f"SLURM cluster ({cluster})")
-    return {"local": Path(local.args[local.args.index("--directory") + 1]), "slurm": remote_dir,
-            "slurm_log": remote.stdout + remote.stderr}
+    return {"local": local_dir, "slurm": remote_dir, "slurm_log": remote.stdout + remote.stderr}
 
 
-def _submitted(log: str) -> dict[str, dict[str, str]]:
-    """SLURM job id -> what `scontrol show job` says it was given, for every job the run submitted."""
-    jobs = {}
-    for job_id in re.findall(r"submitted with SLURM jobid (\d+)", log):
-        shown = subprocess.run(["scontrol", "--oneliner", "show", "job", job_id], capture_output=True, text=True,
-                               check=True).stdout
-        jobs[job_id] = dict(re.findall(r"(\w+)=(\S+)", shown))
-    return jobs
+def _submissions(log: str) -> dict[str, tuple[int, list[tuple[int, int]]]]:
+    """SLURM job id -> (number of rule jobs it holds, (mem_mb, runtime) of those whose sizes were known),
+    as the submitting run printed them.
+
+    Each job's block starts with a time stamp at the start of a line; a submitted block ends with the
+    plugin's "submitted with SLURM jobid N" line, a local one has none.
+    """
+    submissions = {}
+    for block in re.split(r"^(?=\[\w{3} \w{3} )", log, flags=re.M):
+        job_id = re.search(r"submitted with SLURM jobid (\d+)", block)
+        if job_id:
+            sizes = re.findall(r"resources: .*?\bmem_mb=(\d+),.*?\bruntime=(\d+)", block)
+            submissions[job_id.group(1)] = (len(re.findall(r"^\s*rule \w+:", block, re.M)),
+                                            [(int(mem), int(minutes)) for mem, minutes in sizes])
+    return submissions
 
 
-def test_compute_rules_are_submitted_with_their_declared_resources_and_the_rest_stays_local(runs):
+def _scontrol(job_id: str) -> dict[str, str]:
+    shown = subprocess.run(["scontrol", "--oneliner", "show", "job", job_id], capture_output=True, text=True,
+                           check=True).stdout
+    return dict(re.findall(r"(\w+)=(\S+)", shown))
+
+
+def _minutes(limit: str) -> int:
+    """SLURM's [days-]hours:minutes:seconds as minutes."""
+    days, _, clock = limit.rpartition("-")
+    hours, minutes, seconds = (int(x) for x in clock.split(":"))
+    return (int(days or 0) * 24 + hours) * 60 + minutes + (seconds > 0)
+
+
+def test_each_submission_asks_for_what_its_rules_declare_and_nothing_is_submitted_alone_but_preparation(runs):
     log = runs["slurm_log"]
-    jobs = _submitted(log)
-    for job_id, job in jobs.items():
-        print(f"SLURM job {job_id}: {job['TRES']}, time limit {job['TimeLimit']}, {job['JobState']}")
-    # One submission for the data (prepare + both splits) and one for the six training runs.
-    assert len(jobs) == 2, jobs
-    assert all(job["JobState"] == "COMPLETED" for job in jobs.values()), jobs
-    # One CPU each (profile: cores 1); memory is the largest member's mem_mb, time the members' sum.
-    assert all(re.match(r"cpu=1,mem=\d+M", job["TRES"]) for job in jobs.values()), jobs
+    submissions = _submissions(log)
+    assert submissions
+    for job_id, (n_jobs, sizes) in submissions.items():
+        job = _scontrol(job_id)
+        print(f"SLURM job {job_id}: {n_jobs} jobs, {job['TRES']}, time limit {job['TimeLimit']}, {job['JobState']}")
+        assert job["JobState"] == "COMPLETED", job
+        # Every member's size known when submitted (an unknown one would go uncounted), and the members
+        # run one after another on one CPU (profile: cores 1): the largest memory, the sum of the times.
+        assert len(sizes) == n_jobs, (n_jobs, sizes)
+        assert job["TRES"].startswith(f"cpu=1,mem={max(m for m, _ in sizes)}M,"), (job["TRES"], sizes)
+        assert _minutes(job["TimeLimit"]) == sum(t for _, t in sizes), (job["TimeLimit"], sizes)
+    submitted_rules = set(re.findall(r"^\s*rule (\w+):", log, re.M))
+    assert {"prepare_dataset", "split_dataset", "train"} <= submitted_rules, submitted_rules
+    assert not submitted_rules & LOCAL_RULES, submitted_rules & LOCAL_RULES
+    # Only preparation (one job per data set) is submitted on its own; splits and training in groups.
     logs = {p.name for p in (runs["slurm"] / ".snakemake" / "slurm_logs").iterdir()}
-    assert logs == {"group_data_prepare_dataset_split_dataset", "group_train_train"}, logs
-    for rule in LOCAL_RULES & set(re.findall(r"^\s*(?:local)?rule (\w+):", log, re.M)):
-        assert f"localrule {rule}:" in log, f"{rule} was submitted, not run on the login node"
+    assert logs == {"rule_prepare_dataset", "group_split_split_dataset", "group_train_train"}, logs
+    assert len(submissions) < sum(n_jobs for n_jobs, _ in submissions.values())
 
 
 def test_training_jobs_on_the_cluster_cache_kernels_on_the_node_not_in_results(runs):

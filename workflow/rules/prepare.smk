@@ -16,8 +16,6 @@ rule prepare_dataset:
     resources:
         mem_mb=prepare_mem_mb,
         runtime=prepare_runtime,
-    group:
-        "data"
     conda:
         "../../envs/adago.yaml"
     script:

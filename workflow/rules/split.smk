@@ -17,8 +17,6 @@ rule split_dataset:
     resources:
         mem_mb=split_mem_mb,
         runtime=split_runtime,
-    group:
-        "data"
     conda:
         "../../envs/adago.yaml"
     script:

@@ -26,8 +26,6 @@ rule train:
     resources:
         mem_mb=train_mem_mb,
         runtime=train_runtime,
-    group:
-        "train"
     conda:
         "../../envs/adago.yaml"
     script:
