@@ -1,7 +1,7 @@
 """What profiles/slurm asks the scheduler for: sizes that grow with the data (a dry run, no cluster).
 
-Inputs are sparse files of the wanted size (nothing is read in a dry run): a Douban-sized data set
-and one of about 25M ratings.
+Inputs are sparse files of the wanted size (a dry run runs nothing): a Douban-sized data set and one
+of about 25M ratings.
 """
 
 from __future__ import annotations
@@ -46,7 +46,7 @@ def requests(tmp_path_factory):
         result = snakemake(workdir, "-n", "--forceall", "--workflow-profile", "profiles/slurm", "--attempt",
                            str(attempt), cores=None, env={"ADAGO_MIRROR": None})
         assert result.returncode == 0, result.stderr[-3000:]
-        for rule, d, mem, minutes in re.findall(r"rule (\w+):\n(?:.*\n)*?\s+wildcards: dataset=(\w+).*\n"
+        for rule, d, mem, minutes in re.findall(r"rule (\w+):\n(?:.*\n)*?\s+wildcards: .*?\bdataset=(\w+).*\n"
                                                 r"\s+resources: .*?\bmem_mb=(\d+),.*?\bruntime=(\d+)", result.stdout):
             found[rule, d, attempt] = (int(mem), int(minutes))
     assert {(r, d, 1) for r in SUBMITTED for d in SIZES} <= found.keys(), sorted(found)
@@ -54,15 +54,19 @@ def requests(tmp_path_factory):
 
 
 @pytest.mark.parametrize("rule", SUBMITTED)
-def test_memory_and_time_grow_with_the_input(requests, rule):
-    small, big = requests[rule, "small", 1], requests[rule, "big", 1]
-    assert big[0] > 2 * small[0] and big[1] > small[1], (small, big)
+def test_time_grows_with_the_input(requests, rule):
+    assert requests[rule, "big", 1][1] > requests[rule, "small", 1][1]
+
+
+def test_training_memory_grows_with_the_input(requests):
+    # (The data steps' memory is adago.resources', estimated from the files' contents: tests/test_resources.py.)
+    small, big = requests["train", "small", 1][0], requests["train", "big", 1][0]
+    assert big > 2 * small, (small, big)
 
 
 def test_a_douban_sized_run_asks_for_well_under_the_old_fixed_2_gb_and_a_25m_rating_one_for_more(requests):
     assert requests["train", "small", 1][0] < 1000
     assert requests["train", "big", 1][0] > 2000
-    assert requests["prepare_dataset", "big", 1][0] > 4000
 
 
 @pytest.mark.parametrize("rule", SUBMITTED)

@@ -1,4 +1,8 @@
-"""What the paper reports (Tables 2-5), for side-by-side comparison. Nothing here is used to train."""
+"""What the paper reports (Tables 2-5), for side-by-side comparison. Nothing here is used to train.
+
+Tables and figures name methods through :func:`method_label` and :func:`method_info` only, so that
+the source of the labels can change in one place.
+"""
 
 from __future__ import annotations
 
@@ -43,3 +47,25 @@ TABLE5 = {
     ("douban", "adam"): {"mae": (0.5830, 0.0053), "epoch": (255, 62), "time": (75, 16)},
     ("douban", "sgd"): {"mae": (0.5830, 0.0054), "epoch": (218, 28), "time": (4, 1)},
 }
+
+
+def method_info(method: str) -> dict:
+    """Display number, name and description of ``method`` (a method outside Table 3 gets its own name)."""
+    return METHODS.get(method, {"no": "", "name": method, "description": method})
+
+
+def method_label(method: str) -> str:
+    """'M1 AdaGO' and the like: the label tables and figures show for ``method``."""
+    info = method_info(method)
+    return f"{info['no']} {info['name']}".strip()
+
+
+# Figures 2-7 and the claims table read the paper's values through these: (mean, std) or None.
+def reported(dataset: str, method: str, column: str) -> tuple[float, float] | None:
+    """The paper's mean and std for a runs.csv column (rmse, rmse_epoch, rmse_seconds, mae, ...)."""
+    metric, _, kind = column.partition("_")
+    table = TABLE4 if metric == "rmse" else TABLE5
+    cell = table.get((dataset, method))
+    if cell is None:
+        return None
+    return cell[{"": metric, "epoch": "epoch", "seconds": "time"}[kind]]

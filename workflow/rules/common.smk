@@ -2,17 +2,19 @@ import hashlib
 import math
 from pathlib import Path
 
+import adago.resources
+from adago.fingerprint import file_fingerprint
 from adago.sources import SOURCES
 
 from adago.config import (
     check_config,
     dataset_spec,
-    hyperparameters,
     load_schema,
     mirror_dir,
     prepare_options,
     split_options,
 )
+from adago.protocols import evaluation, run_settings
 
 # Validate before anything else: a bad key fails here, naming the key, before any job runs.
 config.update(check_config(config, load_schema(workflow.source_path("../schemas/config.schema.yaml"))))
@@ -20,16 +22,17 @@ config.update(check_config(config, load_schema(workflow.source_path("../schemas/
 # itself, so that pointing at another mirror never makes a verified file out of date.
 mirror_dir(config)
 
+PROTOCOLS = config["protocol"]
 DATASETS = config["datasets"]
 METHODS = config["methods"]
 SEEDS = config["seeds"]
 
 
 wildcard_constraints:
+    protocol="|".join(PROTOCOLS),
     dataset="|".join(DATASETS),
     method="|".join(METHODS),
     seed=r"\d+",
-    fig=r"[2-7]",
 
 
 # Snakemake cannot see modules imported by rule scripts. A hash of their content, passed as a
@@ -48,11 +51,11 @@ def code_hash(stems):
     return digest.hexdigest()[:16]
 
 
-PREPARE_CODE = code_hash(["readers", "dataset"])
-SPLIT_CODE = code_hash(["splitting"])
+PREPARE_CODE = code_hash(["readers", "dataset", "steps"])
+SPLIT_CODE = code_hash(["splitting", "steps"])
 SYNTHETIC_CODE = code_hash(["synthetic"])
-TRAIN_CODE = code_hash(["model", "optimizers", "metrics", "training", "kernels", "runio"])
-TABLE_CODE = code_hash(["tables", "paper"])
+TRAIN_CODE = code_hash(["model", "optimizers", "metrics", "training", "kernels", "runio", "stopping"])
+TABLE_CODE = code_hash(["tables", "claims", "paper"])
 FIGURE_CODE = code_hash(["figures", "paper"])
 
 
@@ -68,42 +71,41 @@ def dataset_raw(dataset):
     return spec(dataset).raw
 
 
-def run_dir(dataset, method, seed):
-    return f"results/runs/{dataset}/{method}/seed{seed}"
+def run_dir(protocol, dataset, method, seed):
+    return f"results/runs/{protocol}/{dataset}/{method}/seed{seed}"
 
 
-def run_summaries(dataset=None):
-    datasets = DATASETS if dataset is None else [dataset]
-    return [
-        f"{run_dir(d, m, s)}/summary.json" for d in datasets for m in METHODS for s in SEEDS
-    ]
+def run_summaries(protocol):
+    return [f"{run_dir(protocol, d, m, s)}/summary.json" for d in DATASETS for m in METHODS for s in SEEDS]
 
 
-def run_histories(dataset):
-    return [f"{run_dir(dataset, m, s)}/history.csv" for m in METHODS for s in SEEDS]
+def run_histories(protocol, dataset):
+    """Ordered method-major, then seed (plot_convergence relies on it)."""
+    return [f"{run_dir(protocol, dataset, m, s)}/history.csv" for m in METHODS for s in SEEDS]
 
 
-def run_benchmarks():
-    return [
-        f"benchmarks/train/{d}/{m}/seed{s}.tsv" for d in DATASETS for m in METHODS for s in SEEDS
-    ]
+def run_benchmarks(protocol):
+    return [f"benchmarks/train/{protocol}/{d}/{m}/seed{s}.tsv" for d in DATASETS for m in METHODS for s in SEEDS]
 
 
 TABLES = ["table2", "table3", "table4", "table5"]
+CLAIMS = expand("results/tables/claims.{ext}", ext=["csv", "md", "tex"])
 
 
 def all_tables():
     return [
-        *expand("results/tables/{table}.{ext}", table=TABLES, ext=["csv", "md", "tex"]),
+        *expand("results/tables/{protocol}/{table}.{ext}", protocol=PROTOCOLS, table=TABLES, ext=["csv", "md", "tex"]),
+        *expand("results/tables/{protocol}/significance.csv", protocol=PROTOCOLS),
+        *CLAIMS,
         "results/tables/paper_comparison.md",
-        "results/tables/significance.csv",
     ]
 
 
 def all_figures():
     return [
-        *expand("figures/figure{fig}.{ext}", fig=range(2, 8), ext=["png", "pdf"]),
-        *expand("figures/convergence_{dataset}.{ext}", dataset=DATASETS, ext=["png", "pdf"]),
+        *expand("figures/{protocol}/figure{fig}.{ext}", protocol=PROTOCOLS, fig=range(2, 8), ext=["png", "pdf"]),
+        *expand("figures/{protocol}/convergence_{dataset}.{ext}", protocol=PROTOCOLS, dataset=DATASETS,
+                ext=["png", "pdf"]),
     ]
 
 
@@ -121,21 +123,22 @@ def source_member(source):
     return SOURCES[source]["member"]
 
 
-##### cluster resources: sized from the workflow's own benchmarks, growing with the input #####
-# What a job asks the scheduler for (profiles/slurm; locally only --resources limits would read
-# them). Measured with benchmark: files (max_rss, seconds) on the 2-core development machine while
-# other work ran, for synthetic (40,000 ratings), Douban (136,891) and the ML-1M-shaped stand-in
-# (1,000,209), and given about twice the measured value so that slower nodes and bigger data fit:
+##### cluster resources: growing with the input #####
+# What a job asks the scheduler for (profiles/slurm; locally only --resources limits would read them).
+# Snakemake evaluates these once the input exists; each attempt after an out-of-memory or time-limit
+# kill (profile key `retries`) asks for more. Memory of the data steps: adago.resources (measured
+# peaks, checked by tests/test_resources.py). Times and the training memory: benchmark files
+# (max_rss, seconds) on the 2-core development machine while other work ran, for synthetic (40,000
+# ratings), Douban (136,891) and the ML-1M-shaped stand-in (1,000,209), about doubled so that slower
+# nodes and bigger data fit:
 #
-#   job      input MB (syn / Douban / ML-1M)   max_rss MB            seconds
-#   prepare  0.65 csv / 2.78 mat / 11.5 csv    79 / 397 / 185        3.5 / 10.7 / 5.7
-#   split    0.65 / 2.38 / 16.1 npz             41 / 45 / 67          1.2-3.3
-#   train    0.97 / 3.47 / 24.1 npz             197-220 / 204-225 / 253   up to 0.037 s/epoch per input MB
+#   job      input MB (syn / Douban / ML-1M)   max_rss MB                 seconds
+#   prepare  0.65 csv / 2.78 mat / 11.5 csv    79 / 397 / 185             3.5 / 10.7 / 5.7
+#   split    0.65 / 2.38 / 16.1 npz            41 / 45 / 67               1.2-3.3
+#   train    0.97 / 3.47 / 24.1 npz            197-220 / 204-225 / 253    up to 0.037 s/epoch per input MB
 #
-# A 25M-rating CSV (275 MB; 574 MB of training input) therefore gets 5.8 GB to prepare, 2.8 GB and
-# 6.6 h (500 epochs) per training run, while a Douban run asks for 514 MB and 13 minutes.
-# Each attempt after an out-of-memory or time-limit kill (profile key `retries`) doubles both.
-# Callers: resources: mem_mb=prepare_mem_mb etc. Snakemake evaluates them once the inputs exist.
+# A 25M-rating CSV (275 MB; 574 MB of training input) therefore gets 2.8 GB and 6.6 h (500 epochs)
+# per training run, while a Douban run asks for 514 MB and 13 minutes.
 
 
 def _scaled(base, per_mb, input_mb, attempt):
@@ -143,10 +146,7 @@ def _scaled(base, per_mb, input_mb, attempt):
 
 
 def prepare_mem_mb(wildcards, input, attempt):
-    # A .mat file holds dense users x items matrices (397 MB of RAM from 2.8 MB on disk); a text
-    # file is parsed into columns (9.6 MB of RAM per MB of CSV above a 75 MB interpreter).
-    per_mb = 150 if spec(wildcards.dataset).fmt == "monti-mat" else 20
-    return _scaled(250, per_mb, input.size_mb, attempt)
+    return adago.resources.prepare_mem_mb(input.raw, spec(wildcards.dataset).fmt) * attempt
 
 
 def prepare_runtime(wildcards, input, attempt):
@@ -154,7 +154,7 @@ def prepare_runtime(wildcards, input, attempt):
 
 
 def split_mem_mb(wildcards, input, attempt):
-    return _scaled(250, 4, input.size_mb, attempt)
+    return adago.resources.split_mem_mb(input.data) * attempt
 
 
 def split_runtime(wildcards, input, attempt):
@@ -173,5 +173,6 @@ TRAIN_SECONDS_PER_EPOCH_MB = 0.08
 
 
 def train_runtime(wildcards, input, attempt):
-    # The worst case: a run that never stops early goes on for max_epochs epochs.
-    return _scaled(10, config["max_epochs"] * TRAIN_SECONDS_PER_EPOCH_MB / 60, input.size_mb, attempt)
+    # The worst case: a run that never stops early goes on for its protocol's max_epochs epochs.
+    epochs = run_settings(config, wildcards.protocol, wildcards.dataset, wildcards.method)["max_epochs"]
+    return _scaled(10, epochs * TRAIN_SECONDS_PER_EPOCH_MB / 60, input.size_mb, attempt)
