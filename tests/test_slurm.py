@@ -95,17 +95,26 @@ def _submissions(log: str) -> dict[str, tuple[int, list[tuple[int, int]]]]:
     """SLURM job id -> (number of rule jobs it holds, (mem_mb, runtime) of those whose sizes were known),
     as the submitting run printed them.
 
-    Each job's block starts with a time stamp at the start of a line; a submitted block ends with the
-    plugin's "submitted with SLURM jobid N" line, a local one has none.
+    A submitted job is printed as "Group job NAME" with indented members, or as "rule NAME:" at the
+    start of a line; "localrule NAME:" runs here. The plugin's "submitted with SLURM jobid N" lines
+    follow in the same order, possibly after several jobs were printed.
     """
-    submissions = {}
-    for block in re.split(r"^(?=\[\w{3} \w{3} )", log, flags=re.M):
-        job_id = re.search(r"submitted with SLURM jobid (\d+)", block)
-        if job_id:
-            sizes = re.findall(r"resources: .*?\bmem_mb=(\d+),.*?\bruntime=(\d+)", block)
-            submissions[job_id.group(1)] = (len(re.findall(r"^\s*rule \w+:", block, re.M)),
-                                            [(int(mem), int(minutes)) for mem, minutes in sizes])
-    return submissions
+    printed, job_ids, current = [], [], None
+    for line in log.splitlines():
+        if re.match(r"^\[.*\] Group job \w+", line) or re.match(r"^rule \w+:", line):
+            current = [0 if "Group job" in line else 1, []]
+            printed.append(current)
+        elif line.startswith("localrule "):
+            current = None
+        elif current is not None and re.match(r"^\s+rule \w+:", line):
+            current[0] += 1
+        elif current is not None and re.match(r"^\s+resources: ", line):
+            size = re.search(r"\bmem_mb=(\d+),.*?\bruntime=(\d+)", line)
+            if size:
+                current[1].append((int(size.group(1)), int(size.group(2))))
+        job_ids += re.findall(r"submitted with SLURM jobid (\d+)", line)
+    assert len(printed) == len(job_ids), (len(printed), job_ids)
+    return {job_id: (n_jobs, sizes) for job_id, (n_jobs, sizes) in zip(job_ids, printed)}
 
 
 def _scontrol(job_id: str) -> dict[str, str]:
@@ -150,10 +159,14 @@ def test_training_jobs_on_the_cluster_cache_kernels_on_the_node_not_in_results(r
 
 
 def _results_without_measurements(root: Path, pattern: str) -> dict[str, pd.DataFrame]:
+    """Every matching CSV under ``root`` without what was measured rather than computed: columns named
+    like MEASURED, and rows about a measured quantity (a cell such as 'rmse_seconds' or 'time')."""
     tables = {}
     for path in sorted(root.rglob(pattern)):
         frame = pd.read_csv(path, dtype=str, keep_default_na=False)
-        tables[str(path.relative_to(root))] = frame.drop(columns=[c for c in frame.columns if MEASURED.search(c)])
+        frame = frame.drop(columns=[c for c in frame.columns if MEASURED.search(c)])
+        about_measurement = frame.apply(lambda col: col.str.fullmatch(r"\w*(seconds|time)\w*")).any(axis=1)
+        tables[str(path.relative_to(root))] = frame[~about_measurement].reset_index(drop=True)
     return tables
 
 
