@@ -92,29 +92,27 @@ def runs(cluster, tmp_path_factory):
 
 
 def _submissions(log: str) -> dict[str, tuple[int, list[tuple[int, int]]]]:
-    """SLURM job id -> (number of rule jobs it holds, (mem_mb, runtime) of those whose sizes were known),
-    as the submitting run printed them.
+    """SLURM job id -> (number of rule jobs it holds, (mem_mb, runtime) of those whose sizes the
+    submitting run printed).
 
-    A submitted job is printed as "Group job NAME" with indented members, or as "rule NAME:" at the
-    start of a line; "localrule NAME:" runs here. The plugin's "submitted with SLURM jobid N" lines
-    follow in the same order, possibly after several jobs were printed.
+    The members of a submission are the --target-jobs of the Snakemake that its SLURM log starts with
+    (named in the plugin's "submitted with SLURM jobid N (log: PATH)" line); their sizes are in the
+    submitting run's log, in the block of each job ("rule NAME:", its wildcards and resources).
     """
-    printed, job_ids, current = [], [], None
+    sizes, rule, wildcards = {}, None, ""
     for line in log.splitlines():
-        if re.match(r"^\[.*\] Group job \w+", line) or re.match(r"^rule \w+:", line):
-            current = [0 if "Group job" in line else 1, []]
-            printed.append(current)
-        elif line.startswith("localrule "):
-            current = None
-        elif current is not None and re.match(r"^\s+rule \w+:", line):
-            current[0] += 1
-        elif current is not None and re.match(r"^\s+resources: ", line):
-            size = re.search(r"\bmem_mb=(\d+),.*?\bruntime=(\d+)", line)
-            if size:
-                current[1].append((int(size.group(1)), int(size.group(2))))
-        job_ids += re.findall(r"submitted with SLURM jobid (\d+)", line)
-    assert len(printed) == len(job_ids), (len(printed), job_ids)
-    return {job_id: (n_jobs, sizes) for job_id, (n_jobs, sizes) in zip(job_ids, printed)}
+        if match := re.match(r"^\s*rule (\w+):", line):
+            rule, wildcards = match.group(1), ""
+        elif match := re.match(r"^\s+wildcards: (.*)", line):
+            wildcards = match.group(1).replace(" ", "")
+        elif rule and (match := re.search(r"^\s+resources: .*?\bmem_mb=(\d+),.*?\bruntime=(\d+)", line)):
+            sizes[f"{rule}:{wildcards}"] = (int(match.group(1)), int(match.group(2)))
+            rule = None
+    submissions = {}
+    for job_id, path in re.findall(r"submitted with SLURM jobid (\d+) \(log: (\S+)\)", log):
+        targets = re.search(r"--target-jobs (.*?) --", Path(path).read_text()).group(1).split()
+        submissions[job_id] = (len(targets), [sizes[t] for t in targets if t in sizes])
+    return submissions
 
 
 def _scontrol(job_id: str) -> dict[str, str]:
