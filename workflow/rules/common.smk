@@ -39,10 +39,14 @@ SRC = Path(workflow.basedir) / "src" / "adago"
 
 
 def code_hash(stems):
-    files = sorted(p for p in SRC.glob("*.py") if any(p.stem.startswith(s) for s in stems))
+    """Hash of the files under src/adago whose paths start with one of ``stems`` (a module, a
+    subpackage such as optimizers/, or one module in it such as optimizers/registry)."""
+    files = sorted(
+        p for p in SRC.rglob("*.py") if any(p.relative_to(SRC).as_posix().startswith(s) for s in stems)
+    )
     digest = hashlib.sha256()
     for p in files:
-        digest.update(p.name.encode())
+        digest.update(p.relative_to(SRC).as_posix().encode())
         digest.update(p.read_bytes())
     return digest.hexdigest()[:16]
 
@@ -50,7 +54,7 @@ def code_hash(stems):
 PREPARE_CODE = code_hash(["readers", "dataset"])
 SPLIT_CODE = code_hash(["splitting"])
 SYNTHETIC_CODE = code_hash(["synthetic"])
-TRAIN_CODE = code_hash(["model", "optimizers", "metrics", "training", "kernels", "runio"])
+TRAIN_CODE = code_hash(["model", "optimizers", "metrics", "training", "runio"])
 TABLE_CODE = code_hash(["tables", "paper"])
 FIGURE_CODE = code_hash(["figures", "paper"])
 

@@ -15,19 +15,18 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 
-METHODS = ("adago", "adam", "sgd")
+from adago.optimizers.registry import ALGORITHMS, METHODS
+
 BATCHES = ("rating", "full")
 STEP_COUNTERS = ("row", "global")
 SGD_VARIANTS = ("momentum", "plain", "nesterov")
 DTYPES = ("float32", "float64")
+# The fields every method reads (the model, its storage and the step size); the rest depend on
+# the algorithm (registry.ALGORITHMS).
+COMMON_FIELDS = ("method", "rank", "lr", "reg", "init_low", "init_high", "use_bias", "batch", "dtype")
 
-# Per-method defaults for the fields marked "per method" below (chosen on synthetic data and the
-# Douban validation split; the workflow tunes them on validation anyway - see docs/METHODS.md).
-METHOD_DEFAULTS: dict[str, dict[str, float]] = {
-    "adago": {"lr": 0.0005},
-    "adam": {"lr": 0.0005},
-    "sgd": {"lr": 0.001},
-}
+# Per-method defaults for the fields marked "per method" below (see the registry).
+METHOD_DEFAULTS: dict[str, dict[str, float]] = {name: {"lr": m.lr} for name, m in METHODS.items()}
 
 
 class ConfigError(ValueError):
@@ -39,7 +38,7 @@ class TrainConfig:
     """One run's hyperparameters. ``lr=None`` means the method's default (METHOD_DEFAULTS).
 
     Fields (defaults in brackets):
-      method          'adago' (M1) | 'adam' (M2) | 'sgd' (M3)
+      method          a name of adago.optimizers.METHODS: 'adago' (M1) | 'adam' (M2) | 'sgd' (M3)
       rank            R, latent dimension [20]
       lr              eta, learning rate [per method]
       reg             lambda, L2 coefficient of the per-instance regulariser [0.03]
@@ -88,8 +87,13 @@ class TrainConfig:
         if self.method not in METHODS:
             self._fail("method", f"must be one of {list(METHODS)}, got {self.method!r}")
         if self.lr is None:
-            object.__setattr__(self, "lr", METHOD_DEFAULTS[self.method]["lr"])
+            object.__setattr__(self, "lr", METHODS[self.method].lr)
         self._validate()
+
+    @property
+    def algorithm(self) -> str:
+        """The update rule this method runs (a key of adago.optimizers.ALGORITHMS)."""
+        return METHODS[self.method].algorithm
 
     # ------------------------------------------------------------------ construction
     @classmethod
@@ -125,6 +129,9 @@ class TrainConfig:
         for key, allowed in choices.items():
             if getattr(self, key) not in allowed:
                 self._fail(key, f"must be one of {list(allowed)}, got {getattr(self, key)!r}")
+        batches = ALGORITHMS[self.algorithm].batches
+        if self.batch not in batches:
+            self._fail("batch", f"method {self.method!r} supports {list(batches)}, got {self.batch!r}")
         for key in ("use_bias", "reg_in_curvature"):
             if not isinstance(getattr(self, key), bool):
                 self._fail(key, f"must be true or false, got {getattr(self, key)!r}")
@@ -151,7 +158,7 @@ class TrainConfig:
             self._check(key, 0 <= getattr(self, key) < 1, "in [0, 1)")
         if self.init_high <= self.init_low:
             self._fail("init_high", f"must be > init_low ({self.init_low!r}), got {self.init_high!r}")
-        if self.method == "adago" and self.damping == 0 and self.eps == 0 and not (
+        if self.algorithm == "adago" and self.damping == 0 and self.eps == 0 and not (
             self.reg_in_curvature and self.reg > 0
         ):
             # d can be exactly 0 (a zero factor row): the step would divide 0 by 0.
@@ -164,14 +171,11 @@ class TrainConfig:
     # ------------------------------------------------------------------ helpers
     def relevant(self) -> dict:
         """The fields that influence this method's run (for error messages and run records)."""
-        common = ["method", "rank", "lr", "reg", "init_low", "init_high", "use_bias", "batch", "dtype"]
-        per_method = {
-            "adago": ["beta1", "omega", "eps", "damping", "hessian_power", "reg_in_curvature",
-                      "step_counter"],
-            "adam": ["beta1", "beta2", "eps", "step_counter"],
-            "sgd": ["sgd_variant"] + (["momentum"] if self.sgd_variant != "plain" else []),
-        }
-        return {k: getattr(self, k) for k in common + per_method[self.method]}
+        algorithm = ALGORITHMS[self.algorithm]
+        keys = [k for k in COMMON_FIELDS if k != "lr" or algorithm.learning_rate] + list(algorithm.fields)
+        if self.algorithm == "sgd" and self.sgd_variant == "plain":
+            keys.remove("momentum")
+        return {k: getattr(self, k) for k in keys}
 
 
 def _join(where: str, key: str) -> str:

@@ -1,0 +1,72 @@
+"""Every method name the workflow accepts, what it runs, and how tables and figures label it.
+
+Two tables, pure data (importing this module does not import Numba):
+
+- ``ALGORITHMS``: an update rule - the ``TrainConfig`` fields it reads and the step granularities
+  (``batch``) it supports. :mod:`adago.optimizers.families` maps each
+  algorithm to the class that runs its epochs.
+- ``METHODS``: a method name (config ``methods``, run paths, table rows) -> its algorithm, the
+  settings the name fixes, its default learning rate and its display number, name and
+  description. The paper's three methods keep its numbering M1-M3.
+
+Adding a method: one entry here (and, for a new update rule, one family module).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+
+
+@dataclass(frozen=True)
+class Algorithm:
+    """An update rule: the TrainConfig fields it reads beyond the common ones, whether it has a
+    learning rate, and the step granularities (``batch``) it supports, the first its default."""
+
+    fields: tuple[str, ...]
+    learning_rate: bool = True
+    batches: tuple[str, ...] = ("rating", "full")
+
+
+@dataclass(frozen=True)
+class Method:
+    """A named method: algorithm + fixed settings + defaults + how it is shown."""
+
+    algorithm: str
+    number: str
+    name: str
+    description: str
+    lr: float
+    fixed: Mapping[str, object] = field(default_factory=dict)
+
+    @property
+    def label(self) -> str:
+        """'M1 AdaGO': the number and name, as tables and figures print the method."""
+        return f"{self.number} {self.name}"
+
+
+ALGORITHMS: Mapping[str, Algorithm] = MappingProxyType({
+    "adago": Algorithm(("beta1", "omega", "eps", "damping", "hessian_power",
+                        "reg_in_curvature", "step_counter")),
+    "adam": Algorithm(("beta1", "beta2", "eps", "step_counter")),
+    "sgd": Algorithm(("sgd_variant", "momentum")),
+})
+
+# Learning rates chosen on synthetic data and the Douban validation split (docs/METHODS.md); the
+# workflow tunes them on validation anyway.
+METHODS: Mapping[str, Method] = MappingProxyType({
+    "adago": Method(
+        "adago", "M1", "AdaGO",
+        "Adam-style update whose second moment is the EMA of the squared Gauss-Newton diagonal (this paper)",
+        lr=0.0005),
+    "adam": Method(
+        "adam", "M2", "Adam-LF",
+        "Latent-factor model trained with Adam (Kingma & Ba, 2014)",
+        lr=0.0005),
+    "sgd": Method(
+        "sgd", "M3", "Extended-SGD LF",
+        "Latent-factor model trained with extended (momentum) SGD (Luo et al., 2019)",
+        lr=0.001),
+})
+
