@@ -69,6 +69,14 @@ def test_unknown_method_is_rejected_naming_the_full_key():
         TrainConfig.from_mapping({"method": "adagrad"}, where=WHERE)
 
 
+def test_adahessian_takes_per_rating_steps_only_and_at_least_one_probe():
+    assert TrainConfig(method="adahessian").batch == "rating"
+    with pytest.raises(ConfigError, match=r"^h\.adahessian\.batch: method 'adahessian' supports \['rating'\]"):
+        TrainConfig.from_mapping({"method": "adahessian", "batch": "full"}, where="h.adahessian")
+    with pytest.raises(ConfigError, match=r"^h\.adahessian\.probes: must be >= 1"):
+        TrainConfig.from_mapping({"method": "adahessian", "probes": 0}, where="h.adahessian")
+
+
 def test_undamped_adago_without_any_floor_on_the_curvature_is_rejected():
     with pytest.raises(ConfigError, match="damping"):
         TrainConfig(method="adago", damping=0.0, eps=0.0, reg_in_curvature=False)

@@ -7,6 +7,8 @@
                      full-batch gradient and Gauss-Newton diagonal
     sgd              plain, momentum and Nesterov SGD
     adam             Adam and AdaGO (one pass; the second moment's input differs)
+    adahessian       AdaHessian: AdaGO's rule with a Hutchinson estimate z * Hz of the diagonal
+    als              alternating least squares: exact row solves, users then items
 
 Importing this package does not import Numba (the workflow reads the registry at parse time);
 the family modules do.

@@ -42,12 +42,27 @@ def bias_correction_table(beta: float, dtype) -> np.ndarray:
 
 
 @njit(inline="always", **JIT)
-def _root(x, half_power, use_sqrt):
+def root(x, half_power, use_sqrt):
     """x ** half_power, with ``sqrt`` when half_power = 1/2 (``use_sqrt`` a compile-time constant:
     ``pow`` costs about 4x an Adam step)."""
     if use_sqrt:
         return np.sqrt(x)
     return x ** half_power
+
+
+@njit(inline="always", **JIT)
+def adam_coordinate(y, m, s, g, x, c1, c2, lr, beta1, b1c, beta2, b2c, eps, half_power, use_sqrt):
+    """The Adam-style rule for one coordinate: returns the new (y, m, s).
+
+      m <- beta1 m + (1 - beta1) g ;  s <- beta2 s + (1 - beta2) x^2
+      y <- y - lr (c1 m) / ((c2 s)^half_power + eps)
+    with c1 = 1/(1 - beta1^t), c2 = 1/(1 - beta2^t), b1c = 1 - beta1, b2c = 1 - beta2 and x the
+    second moment's input: g (Adam), the Gauss-Newton diagonal (AdaGO) or z * Hz (AdaHessian).
+    Scalars only, so inlining it costs nothing (array arguments would add reference counting).
+    """
+    m = beta1 * m + b1c * g
+    s = beta2 * s + b2c * (x * x)
+    return y - lr * (m * c1) / (root(s * c2, half_power, use_sqrt) + eps), m, s
 
 
 @njit(inline="always", **JIT)
@@ -116,24 +131,22 @@ def _adam_pass(users, items, ratings, U, V, BU, BV, mu, t_user, t_item, t_global
             else:
                 xp = gp
                 xq = gq
-            mp = beta1 * a[1, k] + b1c * gp
-            mq = beta1 * b[1, k] + b1c * gq
-            sp = beta2 * a[2, k] + b2c * (xp * xp)
-            sq = beta2 * b[2, k] + b2c * (xq * xq)
-            a[1, k] = mp
-            b[1, k] = mq
-            a[2, k] = sp
-            b[2, k] = sq
-            a[0, k] = pk - lr * (mp * c1u) / (_root(sp * c2u, half_power, use_sqrt) + eps)
-            b[0, k] = qk - lr * (mq * c1i) / (_root(sq * c2i, half_power, use_sqrt) + eps)
+            a[0, k], a[1, k], a[2, k] = adam_coordinate(
+                pk, a[1, k], a[2, k], gp, xp, c1u, c2u, lr, beta1, b1c, beta2, b2c, eps, half_power,
+                use_sqrt)
+            b[0, k], b[1, k], b[2, k] = adam_coordinate(
+                qk, b[1, k], b[2, k], gq, xq, c1i, c2i, lr, beta1, b1c, beta2, b2c, eps, half_power,
+                use_sqrt)
         if use_bias:
             gbu = reg * BU[u, 0] - e
             gbi = reg * BV[i, 0] - e
             x = one + curv_shift
-            adam_scalar(BU, u, gbu, x if gauss_newton else gbu, c1u, c2u, lr, beta1, beta2, eps,
-                        half_power)
-            adam_scalar(BV, i, gbi, x if gauss_newton else gbi, c1i, c2i, lr, beta1, beta2, eps,
-                        half_power)
+            BU[u, 0], BU[u, 1], BU[u, 2] = adam_coordinate(
+                BU[u, 0], BU[u, 1], BU[u, 2], gbu, x if gauss_newton else gbu, c1u, c2u, lr, beta1,
+                b1c, beta2, b2c, eps, half_power, use_sqrt)
+            BV[i, 0], BV[i, 1], BV[i, 2] = adam_coordinate(
+                BV[i, 0], BV[i, 1], BV[i, 2], gbi, x if gauss_newton else gbi, c1i, c2i, lr, beta1,
+                b1c, beta2, b2c, eps, half_power, use_sqrt)
 
 
 @njit(**JIT)
@@ -159,26 +172,17 @@ def epoch_adago_rating(users, items, ratings, U, V, BU, BV, mu, t_user, t_item, 
                    per_row, use_bias)
 
 
-@njit(**JIT)
-def adam_scalar(B, r, g, x, c1, c2, lr, beta1, beta2, eps, half_power):
-    """The rule of _adam_pass for one scalar parameter B[r, 0] with moments B[r, 1:3]."""
-    one = B.dtype.type(1.0)
-    m = beta1 * B[r, 1] + (one - beta1) * g
-    s = beta2 * B[r, 2] + (one - beta2) * (x * x)
-    B[r, 1] = m
-    B[r, 2] = s
-    B[r, 0] -= lr * (m * c1) / ((s * c2) ** half_power + eps)
-
-
 @njit(**JIT, parallel=True)
 def step_adam_full(Y, G, D, M, S, c1, c2, lr, beta1, beta2, eps, half_power, gauss_newton):
     """Elementwise Adam/AdaGO step on a whole 2-D parameter block; c1, c2 = bias corrections.
 
     x = D (AdaGO) or G (Adam);  M <- beta1 M + (1-beta1) G;  S <- beta2 S + (1-beta2) x^2;
-    Y <- Y - lr (c1 M) / ((c2 S)^half_power + eps).
+    Y <- Y - lr (c1 M) / ((c2 S)^half_power + eps)   (the rule of adam_coordinate).
     """
     one = Y.dtype.type(1.0)
     use_sqrt = half_power == Y.dtype.type(0.5)
+    # Written out, not adam_coordinate: an inlined helper inside a prange body compiled to code
+    # that rounded differently from the same kernel loaded from Numba's cache.
     for y in prange(Y.shape[0]):
         for k in range(Y.shape[1]):
             g = G[y, k]
@@ -187,7 +191,10 @@ def step_adam_full(Y, G, D, M, S, c1, c2, lr, beta1, beta2, eps, half_power, gau
             s = beta2 * S[y, k] + (one - beta2) * (x * x)
             M[y, k] = m
             S[y, k] = s
-            Y[y, k] -= lr * (m * c1) / (_root(s * c2, half_power, use_sqrt) + eps)
+            if use_sqrt:
+                Y[y, k] -= lr * (m * c1) / (np.sqrt(s * c2) + eps)
+            else:
+                Y[y, k] -= lr * (m * c1) / ((s * c2) ** half_power + eps)
 
 
 class Adam:

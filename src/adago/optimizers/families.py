@@ -13,11 +13,15 @@ for the batch modes its registry entry lists (adago.optimizers.registry.ALGORITH
 
 from __future__ import annotations
 
+from adago.optimizers.adahessian import AdaHessian
 from adago.optimizers.adam import Adam
+from adago.optimizers.als import ALS
 from adago.optimizers.sgd import SGD
 
 FAMILIES = {
     "adago": Adam,
     "adam": Adam,
     "sgd": SGD,
+    "adahessian": AdaHessian,
+    "als": ALS,
 }

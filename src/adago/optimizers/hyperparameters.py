@@ -35,7 +35,8 @@ class ConfigError(ValueError):
 
 @dataclass(frozen=True)
 class TrainConfig:
-    """One run's hyperparameters. ``lr=None`` means the method's default (METHOD_DEFAULTS).
+    """One run's hyperparameters. ``lr=None`` means the method's default (METHOD_DEFAULTS),
+    ``batch=None`` the first batch mode its algorithm supports (registry.ALGORITHMS).
 
     Fields (defaults in brackets):
       method          a name of adago.optimizers.METHODS: 'adago' (M1) | 'adam' (M2) | 'sgd' (M3)
@@ -45,17 +46,22 @@ class TrainConfig:
       init_low/high   factors initialised U[init_low, init_high) [0, 0.004]
       use_bias        add global mean (fixed, training mean) and learned user/item biases [False]
       batch           'rating' = one step per training rating (stochastic) | 'full' = one step per epoch
+                      (als: one exact sweep over users and one over items) ['rating'; als 'full']
       max_epochs, tol, patience   early stopping [500, 1e-5, 10]
       beta1           first-moment decay of adam and adago [0.9]
-      beta2           second-moment decay of adam [0.999]
+      beta2           second-moment decay of adam and adahessian [0.999]
       omega           second-moment decay of adago (EMA of d*d) [0.999]
-      eps             added to the denominator of adam/adago [1e-8]
+      eps             added to the denominator of adam/adago/adahessian [1e-8]
       damping         a, added to the Gauss-Newton diagonal [0.01]
-      hessian_power   k: denominator is s_hat**(k/2) [1.0]
+      hessian_power   k: denominator is s_hat**(k/2) (adago, adahessian) [1.0]
+      probes          Hutchinson probes per step of adahessian [1]
       reg_in_curvature  add lambda to d for each term of the step (exact Hessian diagonal) [True]
       step_counter    'row' = t counts updates of that row | 'global' = one t per step ['row']
+                      (adam, adago, adahessian)
       momentum        mu of momentum/Nesterov SGD [0.9]
       sgd_variant     'momentum' | 'plain' | 'nesterov' ['momentum']
+      weighted_reg    als: L2 of a row times its rating count (the loss above, exactly minimised)
+                      | one L2 per row (the classic unweighted ALS) [True]
       dtype           'float32' | 'float64' for factors and optimiser state ['float32']
     """
 
@@ -66,7 +72,7 @@ class TrainConfig:
     init_low: float = 0.0
     init_high: float = 0.004
     use_bias: bool = False
-    batch: str = "rating"
+    batch: str | None = None
     max_epochs: int = 500
     tol: float = 1e-5
     patience: int = 10
@@ -76,10 +82,12 @@ class TrainConfig:
     eps: float = 1e-8
     damping: float = 0.01
     hessian_power: float = 1.0
+    probes: int = 1
     reg_in_curvature: bool = True
     step_counter: str = "row"
     momentum: float = 0.9
     sgd_variant: str = "momentum"
+    weighted_reg: bool = True
     dtype: str = "float32"
     _where: str = field(default="", repr=False, compare=False)
 
@@ -88,6 +96,8 @@ class TrainConfig:
             self._fail("method", f"must be one of {list(METHODS)}, got {self.method!r}")
         if self.lr is None:
             object.__setattr__(self, "lr", METHODS[self.method].lr)
+        if self.batch is None:
+            object.__setattr__(self, "batch", ALGORITHMS[self.algorithm].batches[0])
         self._validate()
 
     @property
@@ -132,10 +142,10 @@ class TrainConfig:
         batches = ALGORITHMS[self.algorithm].batches
         if self.batch not in batches:
             self._fail("batch", f"method {self.method!r} supports {list(batches)}, got {self.batch!r}")
-        for key in ("use_bias", "reg_in_curvature"):
+        for key in ("use_bias", "reg_in_curvature", "weighted_reg"):
             if not isinstance(getattr(self, key), bool):
                 self._fail(key, f"must be true or false, got {getattr(self, key)!r}")
-        for key in ("rank", "max_epochs", "patience"):
+        for key in ("rank", "max_epochs", "patience", "probes"):
             value = getattr(self, key)
             if isinstance(value, bool) or not isinstance(value, int):
                 self._fail(key, f"must be an integer, got {value!r}")
@@ -163,6 +173,9 @@ class TrainConfig:
         ):
             # d can be exactly 0 (a zero factor row): the step would divide 0 by 0.
             self._fail("damping", "must be > 0 when eps == 0 and the regulariser is not in the curvature")
+        if self.algorithm == "als" and self.reg == 0:
+            # A row with fewer ratings than the rank would have a singular normal matrix.
+            self._fail("reg", "must be > 0 for ALS (every row solve needs the L2 term)")
 
     def _check(self, key: str, ok: bool, what: str) -> None:
         if not ok:

@@ -51,6 +51,9 @@ ALGORITHMS: Mapping[str, Algorithm] = MappingProxyType({
                         "reg_in_curvature", "step_counter")),
     "adam": Algorithm(("beta1", "beta2", "eps", "step_counter")),
     "sgd": Algorithm(("sgd_variant", "momentum")),
+    "adahessian": Algorithm(("beta1", "beta2", "eps", "hessian_power", "probes", "step_counter"),
+                            batches=("rating",)),
+    "als": Algorithm(("weighted_reg",), learning_rate=False, batches=("full",)),
 })
 
 # Learning rates chosen on synthetic data and the Douban validation split (docs/METHODS.md); the
@@ -68,5 +71,17 @@ METHODS: Mapping[str, Method] = MappingProxyType({
         "sgd", "M3", "Extended-SGD LF",
         "Latent-factor model trained with extended (momentum) SGD (Luo et al., 2019)",
         lr=0.001),
+    "adahessian": Method(
+        "adahessian", "M4", "AdaHessian",
+        "AdaGO's rule with the Hessian diagonal estimated by Hutchinson probes z * Hz instead of "
+        "the exact Gauss-Newton diagonal (Yao et al., 2021)",
+        # 20x AdaGO's: near the tiny initial factors its estimate is dominated by the -e z_p z_q
+        # term (|D| ~ |e|), so smaller rates never leave the start (Douban, docs/METHODS.md).
+        lr=0.01),
+    "als": Method(
+        "als", "M5", "ALS",
+        "Alternating least squares: each user row, then each item row, solved exactly given the "
+        "other side (block-Newton; weighted-lambda L2)",
+        lr=1.0),  # not used: an ALS step is an exact solve
 })
 
