@@ -32,6 +32,25 @@ def test_the_shipped_configs_are_valid_alone_and_merged_over_the_main_one():
         check_config(merged, SCHEMA)
 
 
+@pytest.mark.parametrize("configfile, dataset", [("config.yaml", "douban"), ("config.yaml", "ml1m"),
+                                                 ("config.yaml", "synthetic"), ("ml1m_like.yaml", "ml1m_like")])
+def test_each_shipped_ablation_differs_from_adago_only_in_what_it_fixes(configfile, dataset):
+    import yaml
+
+    from adago.optimizers import METHODS
+
+    cfg = yaml.safe_load((REPO / "config" / configfile).read_text())
+    cfg = check_config({**cfg, "datasets": [dataset], "methods": list(METHODS)}, SCHEMA)
+    base = hyperparameters(cfg, dataset, "adago")
+    for name, spec in METHODS.items():
+        if spec.algorithm != "adago" or name == "adago":
+            continue
+        run = hyperparameters(cfg, dataset, name)
+        # A full-batch step needs its own learning rate; nothing else may differ.
+        free = {"method", *spec.fixed} | ({"lr"} if spec.fixed.get("batch") == "full" else set())
+        assert {k: v for k, v in run.items() if k not in free} == {k: v for k, v in base.items() if k not in free}, name
+
+
 @pytest.mark.parametrize(
     "config, key",
     [

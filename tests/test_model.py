@@ -198,7 +198,7 @@ def hand_adago_pass(order, params, *, use_bias, k, per_row, reg_in_curvature):
 @pytest.mark.parametrize(
     "use_bias, k, step_counter, reg_in_curvature",
     [(False, 1.0, "row", True), (True, 1.0, "global", False), (False, 2.0, "row", False),
-     (True, 1.5, "row", True)],
+     (True, 1.5, "row", True), (True, 0.5, "row", True)],
 )
 def test_one_adago_epoch_matches_hand_computed_moments(use_bias, k, step_counter, reg_in_curvature):
     # 9 ratings on 4 users x 5 items: rows recur, so t > 1 and carried moments are exercised.

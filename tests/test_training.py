@@ -40,6 +40,12 @@ CONVERGING = {
     "adahessian": dict(method="adahessian", lr=0.01, init_high=0.1, patience=20),
     "als": dict(method="als", init_high=0.1, patience=20),
     "adago-full-batch": dict(method="adago", batch="full", lr=0.1, init_high=0.3, patience=30),
+    # The AdaGO ablations (adago-full is the full-batch AdaGO above, under its method name).
+    "adago-nodamp": dict(method="adago-nodamp", lr=0.005, init_high=0.1, patience=20),
+    "adago-noreg": dict(method="adago-noreg", lr=0.005, init_high=0.1, patience=20),
+    "adago-k05": dict(method="adago-k05", lr=0.005, init_high=0.1, patience=20),
+    "adago-global-t": dict(method="adago-global-t", lr=0.005, init_high=0.1, patience=20),
+    "adago-full": dict(method="adago-full", lr=0.1, init_high=0.3, patience=30),
     "sgd-full-batch": dict(method="sgd", batch="full", lr=0.0005, init_high=0.3, patience=30),
 }
 
@@ -49,6 +55,19 @@ def test_every_optimiser_reaches_the_noise_level_on_synthetic_low_rank_data(synt
     result = run(synthetic_split, **CONVERGING[name])
     assert result.best["rmse"]["test_rmse"] <= 1.10 * NOISE
     assert result.best["mae"]["test_mae"] <= 1.10 * NOISE * math.sqrt(2 / math.pi)
+
+
+@pytest.mark.parametrize("variant", ["adago-nodamp", "adago-noreg", "adago-k05", "adago-global-t", "adago-full"])
+def test_an_ablation_is_adago_with_its_fixed_setting_and_nothing_else(synthetic_split, variant):
+    from adago.optimizers import METHODS
+
+    cfg = dict(lr=0.01, max_epochs=4, use_bias=True)
+    a = run(synthetic_split, method=variant, **cfg)
+    b = run(synthetic_split, method="adago", **METHODS[variant].fixed, **cfg)
+    pd.testing.assert_frame_equal(a.history.drop(columns="seconds"), b.history.drop(columns="seconds"),
+                                  check_exact=True)
+    c = run(synthetic_split, method="adago", **cfg)  # and the setting does matter
+    assert not a.history["train_loss"].equals(c.history["train_loss"])
 
 
 def test_history_has_the_documented_columns_and_best_rows(synthetic_split):

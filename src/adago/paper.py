@@ -1,24 +1,9 @@
-"""What the paper reports (Tables 2-5), for side-by-side comparison. Nothing here is used to train."""
+"""What the paper reports (Tables 2-5), for side-by-side comparison. Nothing here is used to train.
+
+Method names, numbers and descriptions (Table 3) live in adago.optimizers.registry.
+"""
 
 from __future__ import annotations
-
-METHODS = {
-    "adago": {
-        "no": "M1",
-        "name": "AdaGO",
-        "description": "Adam-style update whose second moment is the EMA of the squared Gauss-Newton diagonal (this paper)",
-    },
-    "adam": {
-        "no": "M2",
-        "name": "Adam-LF",
-        "description": "Latent-factor model trained with Adam (Kingma & Ba, 2014)",
-    },
-    "sgd": {
-        "no": "M3",
-        "name": "Extended-SGD LF",
-        "description": "Latent-factor model trained with extended (momentum) SGD (Luo et al., 2019)",
-    },
-}
 
 # Table 2 as printed (the paper prints 1,000,290 ML-1M ratings; the file has 1,000,209).
 DATASETS = {

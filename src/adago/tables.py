@@ -21,7 +21,7 @@ from scipy import stats
 
 from adago import paper
 from adago.atomic import atomic_open
-from adago.optimizers import TrainConfig
+from adago.optimizers import METHODS, TrainConfig
 
 RUN_COLUMNS = [
     "dataset", "method", "seed",
@@ -101,11 +101,11 @@ def method_table(runs: pd.DataFrame, methods: Sequence[str]) -> pd.DataFrame:
     """Table 3: the compared methods, with the hyperparameters each data set's runs actually used."""
     rows = []
     for m in methods:
-        info = paper.METHODS[m]
+        info = METHODS[m]
         used = runs.loc[runs["method"] == m].drop_duplicates("dataset")
         settings = "; ".join(f"{r.dataset}: {_short_hyper(r.hyperparameters)}" for r in used.itertuples())
-        rows.append({"no": info["no"], "method": m, "name": info["name"],
-                     "description": info["description"], "hyperparameters": settings})
+        rows.append({"no": info.number, "method": m, "name": info.name,
+                     "description": info.description, "hyperparameters": settings})
     return pd.DataFrame(rows)
 
 
@@ -163,7 +163,7 @@ def display_error_table(table: pd.DataFrame, metric: str, labels: Mapping[str, s
     name = metric.upper()
     return pd.DataFrame({
         "Dataset": table["dataset"].map(lambda d: labels.get(d, d)),
-        "Method": table["method"].map(lambda m: f"{paper.METHODS[m]['no']} {paper.METHODS[m]['name']}"),
+        "Method": table["method"].map(lambda m: METHODS[m].label),
         name: [pm(a, b, 4) for a, b in zip(table[f"{metric}_mean"], table[f"{metric}_std"])],
         "Epoch": [pm(a, b, 0) for a, b in zip(table["epoch_mean"], table["epoch_std"])],
         "Time (s)": [pm(a, b, 2) for a, b in zip(table["time_mean"], table["time_std"])],
@@ -227,8 +227,7 @@ def paper_comparison(table4: pd.DataFrame, table5: pd.DataFrame, labels: Mapping
         for r in ours.itertuples():
             ref = theirs.get((r.dataset, r.method))
             mean, std = getattr(r, f"{metric}_mean"), getattr(r, f"{metric}_std")
-            cells = [labels.get(r.dataset, r.dataset), f"{paper.METHODS[r.method]['no']} {paper.METHODS[r.method]['name']}",
-                     pm(mean, std, 4)]
+            cells = [labels.get(r.dataset, r.dataset), METHODS[r.method].label, pm(mean, std, 4)]
             if ref is None:
                 cells += ["(not in paper)", "–", pm(r.epoch_mean, r.epoch_std, 0), "–", pm(r.time_mean, r.time_std, 2), "–"]
             else:

@@ -1,4 +1,5 @@
 import hashlib
+import re
 from pathlib import Path
 
 from adago.sources import SOURCES
@@ -24,9 +25,10 @@ METHODS = config["methods"]
 SEEDS = config["seeds"]
 
 
+# Names are escaped: method names carry hyphens (adago-nodamp), and no name may act as a pattern.
 wildcard_constraints:
-    dataset="|".join(DATASETS),
-    method="|".join(METHODS),
+    dataset="|".join(map(re.escape, DATASETS)),
+    method="|".join(map(re.escape, METHODS)),
     seed=r"\d+",
     fig=r"[2-7]",
 
@@ -55,8 +57,9 @@ PREPARE_CODE = code_hash(["readers", "dataset"])
 SPLIT_CODE = code_hash(["splitting"])
 SYNTHETIC_CODE = code_hash(["synthetic"])
 TRAIN_CODE = code_hash(["model", "optimizers", "metrics", "training", "runio"])
-TABLE_CODE = code_hash(["tables", "paper"])
-FIGURE_CODE = code_hash(["figures", "paper"])
+# Tables and figures take method labels from the registry and settings from the hyperparameters.
+TABLE_CODE = code_hash(["tables", "paper", "optimizers/registry", "optimizers/hyperparameters"])
+FIGURE_CODE = code_hash(["figures", "paper", "optimizers/registry"])
 
 
 def spec(dataset):

@@ -1,4 +1,4 @@
-# Figures 2-7 (per data set, the three methods, spread over seeds) and convergence curves.
+# Figures 2-7 (per data set, the configured methods, spread over seeds) and convergence curves.
 # Each figure is its own job, so regenerating one never touches the others or the training.
 
 

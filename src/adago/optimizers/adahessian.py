@@ -27,7 +27,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from adago.optimizers.adam import adam_coordinate, bias_correction_table
+from adago.optimizers.adam import ROOT_FOURTH, ROOT_POW, ROOT_SQRT, adam_coordinate, bias_correction_table
 from adago.optimizers.shared import JIT, splitmix64
 
 
@@ -81,7 +81,7 @@ def hessian_vector_product(p, q, e, reg, zp, zq, zbu, zbi, use_bias, hp, hq):
 
 @njit(inline="always", **JIT)
 def _adahessian_pass(users, items, ratings, U, V, BU, BV, mu, t_user, t_item, t_global, bc1, bc2,
-                     lr, reg, beta1, beta2, eps, half_power, use_sqrt, per_row, use_bias,
+                     lr, reg, beta1, beta2, eps, half_power, kind, per_row, use_bias,
                      probes, state, Z, zb, D, db):
     """One pass of per-rating AdaHessian over the (already shuffled) training triples.
 
@@ -146,17 +146,17 @@ def _adahessian_pass(users, items, ratings, U, V, BU, BV, mu, t_user, t_item, t_
             qk = b[0, k]
             a[0, k], a[1, k], a[2, k] = adam_coordinate(
                 pk, a[1, k], a[2, k], reg * pk - e * qk, D[0, k] * inv, c1u, c2u, lr, beta1, b1c,
-                beta2, b2c, eps, half_power, use_sqrt)
+                beta2, b2c, eps, half_power, kind)
             b[0, k], b[1, k], b[2, k] = adam_coordinate(
                 qk, b[1, k], b[2, k], reg * qk - e * pk, D[1, k] * inv, c1i, c2i, lr, beta1, b1c,
-                beta2, b2c, eps, half_power, use_sqrt)
+                beta2, b2c, eps, half_power, kind)
         if use_bias:
             BU[u, 0], BU[u, 1], BU[u, 2] = adam_coordinate(
                 BU[u, 0], BU[u, 1], BU[u, 2], reg * BU[u, 0] - e, db[0] * inv, c1u, c2u, lr, beta1,
-                b1c, beta2, b2c, eps, half_power, use_sqrt)
+                b1c, beta2, b2c, eps, half_power, kind)
             BV[i, 0], BV[i, 1], BV[i, 2] = adam_coordinate(
                 BV[i, 0], BV[i, 1], BV[i, 2], reg * BV[i, 0] - e, db[1] * inv, c1i, c2i, lr, beta1,
-                b1c, beta2, b2c, eps, half_power, use_sqrt)
+                b1c, beta2, b2c, eps, half_power, kind)
 
 
 @njit(**JIT)
@@ -166,11 +166,15 @@ def epoch_adahessian_rating(users, items, ratings, U, V, BU, BV, mu, t_user, t_i
     """Per-rating AdaHessian pass (see _adahessian_pass) with hessian power k = 2 * half_power."""
     if half_power == U.dtype.type(0.5):
         _adahessian_pass(users, items, ratings, U, V, BU, BV, mu, t_user, t_item, t_global, bc1,
-                         bc2, lr, reg, beta1, beta2, eps, half_power, True, per_row, use_bias,
+                         bc2, lr, reg, beta1, beta2, eps, half_power, ROOT_SQRT, per_row, use_bias,
                          probes, state, Z, zb, D, db)
+    elif half_power == U.dtype.type(0.25):
+        _adahessian_pass(users, items, ratings, U, V, BU, BV, mu, t_user, t_item, t_global, bc1,
+                         bc2, lr, reg, beta1, beta2, eps, half_power, ROOT_FOURTH, per_row,
+                         use_bias, probes, state, Z, zb, D, db)
     else:
         _adahessian_pass(users, items, ratings, U, V, BU, BV, mu, t_user, t_item, t_global, bc1,
-                         bc2, lr, reg, beta1, beta2, eps, half_power, False, per_row, use_bias,
+                         bc2, lr, reg, beta1, beta2, eps, half_power, ROOT_POW, per_row, use_bias,
                          probes, state, Z, zb, D, db)
 
 

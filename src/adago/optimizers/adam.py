@@ -41,17 +41,23 @@ def bias_correction_table(beta: float, dtype) -> np.ndarray:
     return table.astype(dtype)
 
 
+# How x ** half_power is computed (a compile-time constant of each pass): sqrt for k = 1,
+# sqrt(sqrt) for k = 1/2, pow otherwise - pow costs about 4x an Adam step.
+ROOT_SQRT, ROOT_FOURTH, ROOT_POW = 0, 1, 2
+
+
 @njit(inline="always", **JIT)
-def root(x, half_power, use_sqrt):
-    """x ** half_power, with ``sqrt`` when half_power = 1/2 (``use_sqrt`` a compile-time constant:
-    ``pow`` costs about 4x an Adam step)."""
-    if use_sqrt:
+def root(x, half_power, kind):
+    """x ** half_power, computed as ``kind`` says (ROOT_SQRT: half_power = 1/2, ROOT_FOURTH: 1/4)."""
+    if kind == ROOT_SQRT:
         return np.sqrt(x)
+    if kind == ROOT_FOURTH:
+        return np.sqrt(np.sqrt(x))
     return x ** half_power
 
 
 @njit(inline="always", **JIT)
-def adam_coordinate(y, m, s, g, x, c1, c2, lr, beta1, b1c, beta2, b2c, eps, half_power, use_sqrt):
+def adam_coordinate(y, m, s, g, x, c1, c2, lr, beta1, b1c, beta2, b2c, eps, half_power, kind):
     """The Adam-style rule for one coordinate: returns the new (y, m, s).
 
       m <- beta1 m + (1 - beta1) g ;  s <- beta2 s + (1 - beta2) x^2
@@ -62,12 +68,12 @@ def adam_coordinate(y, m, s, g, x, c1, c2, lr, beta1, b1c, beta2, b2c, eps, half
     """
     m = beta1 * m + b1c * g
     s = beta2 * s + b2c * (x * x)
-    return y - lr * (m * c1) / (root(s * c2, half_power, use_sqrt) + eps), m, s
+    return y - lr * (m * c1) / (root(s * c2, half_power, kind) + eps), m, s
 
 
 @njit(inline="always", **JIT)
 def _adam_pass(users, items, ratings, U, V, BU, BV, mu, t_user, t_item, t_global, bc1, bc2,
-               lr, reg, beta1, beta2, eps, curv_shift, half_power, gauss_newton, use_sqrt,
+               lr, reg, beta1, beta2, eps, curv_shift, half_power, gauss_newton, kind,
                per_row, use_bias):
     """One pass of per-rating Adam (``gauss_newton=False``) or AdaGO (``True``).
 
@@ -83,8 +89,8 @@ def _adam_pass(users, items, ratings, U, V, BU, BV, mu, t_user, t_item, t_global
     (t_user[u], t_item[i], incremented here), else one counter t_global[0] incremented per rating.
     bc1[t] = 1/(1 - beta1^t), bc2[t] = 1/(1 - beta2^t), t clamped to the tables' last entry (see
     bias_correction_table).
-    Inlined into the kernels below with ``gauss_newton`` and ``use_sqrt`` (half_power == 1/2) as
-    compile-time constants, so each kernel holds one branch-free update loop (which vectorises).
+    Inlined into the kernels below with ``gauss_newton`` and the root ``kind`` as compile-time
+    constants, so each kernel holds branch-free update loops (which vectorise).
     """
     R = U.shape[2]
     one = U.dtype.type(1.0)
@@ -133,20 +139,20 @@ def _adam_pass(users, items, ratings, U, V, BU, BV, mu, t_user, t_item, t_global
                 xq = gq
             a[0, k], a[1, k], a[2, k] = adam_coordinate(
                 pk, a[1, k], a[2, k], gp, xp, c1u, c2u, lr, beta1, b1c, beta2, b2c, eps, half_power,
-                use_sqrt)
+                kind)
             b[0, k], b[1, k], b[2, k] = adam_coordinate(
                 qk, b[1, k], b[2, k], gq, xq, c1i, c2i, lr, beta1, b1c, beta2, b2c, eps, half_power,
-                use_sqrt)
+                kind)
         if use_bias:
             gbu = reg * BU[u, 0] - e
             gbi = reg * BV[i, 0] - e
             x = one + curv_shift
             BU[u, 0], BU[u, 1], BU[u, 2] = adam_coordinate(
                 BU[u, 0], BU[u, 1], BU[u, 2], gbu, x if gauss_newton else gbu, c1u, c2u, lr, beta1,
-                b1c, beta2, b2c, eps, half_power, use_sqrt)
+                b1c, beta2, b2c, eps, half_power, kind)
             BV[i, 0], BV[i, 1], BV[i, 2] = adam_coordinate(
                 BV[i, 0], BV[i, 1], BV[i, 2], gbi, x if gauss_newton else gbi, c1i, c2i, lr, beta1,
-                b1c, beta2, b2c, eps, half_power, use_sqrt)
+                b1c, beta2, b2c, eps, half_power, kind)
 
 
 @njit(**JIT)
@@ -154,7 +160,7 @@ def epoch_adam_rating(users, items, ratings, U, V, BU, BV, mu, t_user, t_item, t
                       lr, reg, beta1, beta2, eps, curv_shift, half_power, per_row, use_bias):
     """Per-rating Adam pass (see _adam_pass); ``curv_shift`` and ``half_power`` are ignored."""
     _adam_pass(users, items, ratings, U, V, BU, BV, mu, t_user, t_item, t_global, bc1, bc2,
-               lr, reg, beta1, beta2, eps, curv_shift, U.dtype.type(0.5), False, True,
+               lr, reg, beta1, beta2, eps, curv_shift, U.dtype.type(0.5), False, ROOT_SQRT,
                per_row, use_bias)
 
 
@@ -164,11 +170,15 @@ def epoch_adago_rating(users, items, ratings, U, V, BU, BV, mu, t_user, t_item, 
     """Per-rating AdaGO pass (see _adam_pass) with hessian power k = 2 * half_power."""
     if half_power == U.dtype.type(0.5):
         _adam_pass(users, items, ratings, U, V, BU, BV, mu, t_user, t_item, t_global, bc1, bc2,
-                   lr, reg, beta1, omega, eps, curv_shift, half_power, True, True,
+                   lr, reg, beta1, omega, eps, curv_shift, half_power, True, ROOT_SQRT,
+                   per_row, use_bias)
+    elif half_power == U.dtype.type(0.25):
+        _adam_pass(users, items, ratings, U, V, BU, BV, mu, t_user, t_item, t_global, bc1, bc2,
+                   lr, reg, beta1, omega, eps, curv_shift, half_power, True, ROOT_FOURTH,
                    per_row, use_bias)
     else:
         _adam_pass(users, items, ratings, U, V, BU, BV, mu, t_user, t_item, t_global, bc1, bc2,
-                   lr, reg, beta1, omega, eps, curv_shift, half_power, True, False,
+                   lr, reg, beta1, omega, eps, curv_shift, half_power, True, ROOT_POW,
                    per_row, use_bias)
 
 

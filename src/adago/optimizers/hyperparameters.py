@@ -39,7 +39,10 @@ class TrainConfig:
     ``batch=None`` the first batch mode its algorithm supports (registry.ALGORITHMS).
 
     Fields (defaults in brackets):
-      method          a name of adago.optimizers.METHODS: 'adago' (M1) | 'adam' (M2) | 'sgd' (M3)
+      method          a name of adago.optimizers.METHODS: 'adago' (M1) | 'adam' (M2) | 'sgd' (M3) |
+                      'adahessian' (M4) | 'als' (M5) | an AdaGO ablation 'adago-nodamp',
+                      'adago-noreg', 'adago-k05', 'adago-global-t', 'adago-full' (A1-A5), whose
+                      fixed setting may be left out or repeated, not changed
       rank            R, latent dimension [20]
       lr              eta, learning rate [per method]
       reg             lambda, L2 coefficient of the per-instance regulariser [0.03]
@@ -94,6 +97,10 @@ class TrainConfig:
     def __post_init__(self) -> None:
         if self.method not in METHODS:
             self._fail("method", f"must be one of {list(METHODS)}, got {self.method!r}")
+        for key, value in METHODS[self.method].fixed.items():
+            if getattr(self, key) not in (value, _DEFAULTS[key]):
+                self._fail(key, f"fixed to {value!r} by method {self.method!r}, got {getattr(self, key)!r}")
+            object.__setattr__(self, key, value)
         if self.lr is None:
             object.__setattr__(self, "lr", METHODS[self.method].lr)
         if self.batch is None:
@@ -115,6 +122,12 @@ class TrainConfig:
         for key in mapping:
             if key not in known:
                 raise ConfigError(f"{_join(where, str(key))}: unknown key (known: {sorted(known)})")
+        # A fixed setting given explicitly, even at the field's default, contradicts the method.
+        spec = METHODS.get(mapping.get("method", cls.method))
+        for key, value in (spec.fixed.items() if spec else ()):
+            if key in mapping and mapping[key] != value:
+                raise ConfigError(f"{_join(where, key)}: fixed to {value!r} by method "
+                                  f"{mapping.get('method')!r}, got {mapping[key]!r}")
         return cls(**dict(mapping), _where=where)
 
     def to_dict(self) -> dict:
@@ -189,6 +202,9 @@ class TrainConfig:
         if self.algorithm == "sgd" and self.sgd_variant == "plain":
             keys.remove("momentum")
         return {k: getattr(self, k) for k in keys}
+
+
+_DEFAULTS = {f.name: f.default for f in fields(TrainConfig)}
 
 
 def _join(where: str, key: str) -> str:
