@@ -74,12 +74,43 @@ def test_each_shipped_ablation_differs_from_adago_only_in_what_it_fixes(configfi
         ({"training": {"threads": 0}}, "training.threads"),
         ({"split": {"cold_start": "ignore"}}, "split.cold_start"),
         ({"typo_key": 1}, "<top level>"),
+        # issue 9: each used to pass validation and fail later (or never)
+        ({"seeds": [1.0]}, "seeds.0"),
+        ({"seeds": [3, 10**20]}, "seeds.1"),
+        ({"seeds": [2**32]}, "seeds.0"),
+        ({"custom_datasets": {"mine": {"path": "x.csv", "format": "csv", "rating_range": [5, 1]}}},
+         "custom_datasets.mine.rating_range"),
+        ({"custom_datasets": {"mine": {"path": "x.dat", "format": "movielens", "rating_range": [3, 3]}}},
+         "custom_datasets.mine.rating_range"),
+        ({"custom_datasets": {"mine": {"path": "x.csv", "format": "csv"}}}, "custom_datasets.mine.rating_range"),
     ],
 )
 def test_an_invalid_value_is_rejected_naming_its_key(config, key):
     with pytest.raises(ConfigError) as err:
         check_config(config, SCHEMA)
     assert key in str(err.value)
+
+
+def test_seeds_span_0_to_2_to_the_32_minus_1():
+    assert check_config({"seeds": [0, 2**32 - 1]}, SCHEMA)["seeds"] == [0, 2**32 - 1]
+
+
+@pytest.mark.parametrize("path, what", [(".", "is a directory"), ("/dev/null", "is not a regular file")])
+def test_a_data_path_that_is_not_a_file_is_named_for_what_it_is(path, what):
+    cfg = {"datasets": ["mine"], "custom_datasets": {"mine": {"path": path, "format": "csv", "rating_range": [1, 5]}}}
+    with pytest.raises(ConfigError, match=rf"config key 'custom_datasets\.mine\.path': .*{what}"):
+        check_config(cfg, SCHEMA)
+
+
+def test_custom_data_sets_of_other_formats_get_their_format_range():
+    from adago.config import dataset_spec
+
+    cfg = check_config({"custom_datasets": {"m": {"path": "r.dat", "format": "movielens"},
+                                            "c": {"path": "r.csv", "format": "csv", "rating_range": [0.5, 5]}}},
+                       SCHEMA)
+    assert dataset_spec(cfg, "m").rating_range == (1.0, 5.0)
+    assert dataset_spec(cfg, "c").rating_range == (0.5, 5)
+    assert dataset_spec(cfg, "synthetic").rating_range is None
 
 
 def test_dataset_blocks_override_the_default_block_key_by_key():
@@ -96,6 +127,24 @@ def test_snakemake_refuses_a_bad_config_before_running_any_job(tmp_path):
     result = snakemake(workdir)
     assert result.returncode != 0
     assert "hyperparameters.default.adam.lr" in result.stdout + result.stderr
+    assert not (workdir / "results").exists() and not (workdir / "data").exists()
+
+
+@pytest.mark.parametrize(
+    "config, key",
+    [
+        ({"seeds": [1.0]}, "seeds.0"),
+        ({"seeds": [10**20]}, "seeds.0"),
+        ({"datasets": ["mine"], "custom_datasets": {"mine": {"path": "r.csv", "format": "csv", "rating_range": [5, 1]}}},
+         "custom_datasets.mine.rating_range"),
+    ],
+)
+def test_snakemake_refuses_bad_seeds_and_ranges_before_any_job(tmp_path, config, key):
+    workdir = make_workdir(tmp_path, {"datasets": ["synthetic"], "max_epochs": 2, **config})
+    (workdir / "r.csv").write_text("user,item,rating\n1,1,1\n2,2,5\n")
+    result = snakemake(workdir)
+    assert result.returncode != 0
+    assert f"config key '{key}'" in result.stdout + result.stderr
     assert not (workdir / "results").exists() and not (workdir / "data").exists()
 
 

@@ -23,6 +23,7 @@ from jsonschema import Draft202012Validator, validators
 # One error type for the whole configuration, workflow keys and hyperparameters alike.
 from adago.download import MIRROR_ENV
 from adago.optimizers import ConfigError, TrainConfig
+from adago.readers import DEFAULT_RATING_RANGE, RatingFileError, check_rating_path
 from adago.sources import SOURCES
 
 BUILTIN_DATASETS = ("douban", "ml1m", "synthetic")
@@ -98,10 +99,19 @@ def check_config(config: Mapping, schema: Mapping) -> dict:
     if errors:
         err = errors[-1]
         raise ConfigError(f"config key '{_key(err.absolute_path)}': {err.message}")
+    _check_seeds(cfg)
     _check_fractions(cfg)
     _check_datasets(cfg)
     _check_hyperparameters(cfg)
     return cfg
+
+
+def _check_seeds(cfg: dict) -> None:
+    # JSON Schema counts 1.0 as an integer; a seed is also part of file names (seed1.npz), so it must be
+    # written as one. The schema bounds it to 0..2^32-1.
+    for k, seed in enumerate(cfg["seeds"]):
+        if isinstance(seed, bool) or not isinstance(seed, int):
+            raise ConfigError(f"config key 'seeds.{k}': {seed!r} is not an integer (write it without a decimal point)")
 
 
 def _check_ratios(ratios, key: str) -> None:
@@ -120,9 +130,21 @@ def _check_fractions(cfg: dict) -> None:
 
 
 def _check_datasets(cfg: dict) -> None:
-    for name in cfg["custom_datasets"]:
+    for name, c in cfg["custom_datasets"].items():
+        key = f"custom_datasets.{name}"
         if name in BUILTIN_DATASETS:
-            raise ConfigError(f"config key 'custom_datasets.{name}': '{name}' is a built-in data set name")
+            raise ConfigError(f"config key '{key}': '{name}' is a built-in data set name")
+        if "rating_range" in c:
+            lo, hi = c["rating_range"]
+            if not (math.isfinite(lo) and math.isfinite(hi) and lo < hi):
+                raise ConfigError(f"config key '{key}.rating_range': {c['rating_range']} must be "
+                                  f"[lowest, highest] valid rating, finite, with lowest < highest")
+        elif DEFAULT_RATING_RANGE[c["format"]] is None:
+            # Read off the data instead, a typo such as -3 would silently widen the range every
+            # prediction is clipped to (and Table 2's); declared, it is an error naming file and line.
+            raise ConfigError(f"config key '{key}.rating_range': required for {c['format']} files: the lowest "
+                              f"and highest valid rating, e.g. [1, 5] (a rating outside it is then an error "
+                              f"naming its line)")
     known = set(BUILTIN_DATASETS) | set(cfg["custom_datasets"])
     for k, name in enumerate(cfg["datasets"]):
         if name not in known:
@@ -130,6 +152,13 @@ def _check_datasets(cfg: dict) -> None:
                 f"config key 'datasets[{k}]': unknown data set '{name}'; "
                 f"use one of {sorted(known)} or declare it under custom_datasets"
             )
+        path = cfg["custom_datasets"].get(name, {}).get("path")
+        # A missing file is left to Snakemake ("Missing input files"): a dry run elsewhere is fine.
+        if path is not None and (Path(path).exists() or Path(path).is_symlink()):
+            try:
+                check_rating_path(path)
+            except RatingFileError as exc:
+                raise ConfigError(f"config key 'custom_datasets.{name}.path': {exc}") from None
     for name in cfg["hyperparameters"]:
         if name != "default" and name not in known:
             raise ConfigError(
@@ -187,7 +216,9 @@ def dataset_spec(cfg: Mapping, name: str) -> DatasetSpec:
         raw=c["path"],
         ratios=tuple(c.get("ratios", split["ratios"])),
         validation_fraction=c.get("validation_fraction", split["validation_fraction"]),
-        rating_range=tuple(c["rating_range"]) if "rating_range" in c else None,
+        # None only for the built-in synthetic data: a custom csv must declare its range (checked
+        # above), the other formats have theirs.
+        rating_range=tuple(c.get("rating_range", DEFAULT_RATING_RANGE[c["format"]])),
         duplicates=c.get("duplicates", split["duplicates"]),
     )
 

@@ -2,6 +2,8 @@ import hashlib
 import re
 from pathlib import Path
 
+import adago.resources
+from adago.fingerprint import file_fingerprint
 from adago.sources import SOURCES
 
 from adago.config import (
@@ -53,8 +55,8 @@ def code_hash(stems):
     return digest.hexdigest()[:16]
 
 
-PREPARE_CODE = code_hash(["readers", "dataset"])
-SPLIT_CODE = code_hash(["splitting"])
+PREPARE_CODE = code_hash(["readers", "dataset", "steps"])
+SPLIT_CODE = code_hash(["splitting", "steps"])
 SYNTHETIC_CODE = code_hash(["synthetic"])
 TRAIN_CODE = code_hash(["model", "optimizers", "metrics", "training", "runio"])
 # Tables and figures take method labels from the registry and settings from the hyperparameters.
@@ -125,3 +127,15 @@ def download_source(source, filename):
 def source_member(source):
     """The member of a built-in archive that holds the ratings."""
     return SOURCES[source]["member"]
+
+
+##### memory of the data steps: follows the input (adago.resources, checked by tests/test_resources.py) #####
+# Snakemake evaluates these again once the input exists; a retry (attempt 2, ...) asks for more.
+
+
+def prepare_mem_mb(wildcards, input, attempt):
+    return adago.resources.prepare_mem_mb(input.raw, spec(wildcards.dataset).fmt) * attempt
+
+
+def split_mem_mb(wildcards, input, attempt):
+    return adago.resources.split_mem_mb(input.data) * attempt

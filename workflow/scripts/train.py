@@ -7,7 +7,7 @@ import time
 # Numba reads its cache location at import; one cache shared by all jobs (see adago.warmup).
 os.environ.setdefault("NUMBA_CACHE_DIR", snakemake.params.numba_cache)
 
-from adago.dataset import load_ratings  # noqa: E402
+from adago.dataset import load_ratings, rating_range_policy  # noqa: E402
 from adago.download import sha256_file  # noqa: E402
 from adago.optimizers import TrainConfig  # noqa: E402
 from adago.rulelog import run_logged  # noqa: E402
@@ -34,8 +34,8 @@ def main(log):
         return data.user[idx], data.item[idx], data.rating[idx]
 
     train_part = part(split.train)
-    declared = snakemake.params.rating_range
-    rating_range = tuple(declared) if declared else (float(train_part[2].min()), float(train_part[2].max()))
+    # The same rule as the tuning code: the declared range, else the training ratings' (never test's).
+    rating_range = rating_range_policy(snakemake.params.rating_range, train_part[2])
     log.info("%s / %s / seed %d: %s; predictions clipped to %s; hyperparameters %s",
              w.dataset, w.method, seed, split.counts(), rating_range, config.to_dict())
     compile_start = time.perf_counter()
