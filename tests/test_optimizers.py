@@ -103,9 +103,9 @@ def test_the_config_schema_lists_exactly_the_registered_methods():
     from adago.optimizers import METHODS
 
     schema = yaml.safe_load((Path(__file__).parents[1] / "workflow/schemas/config.schema.yaml").read_text())
-    props = schema["properties"]
-    assert props["methods"]["items"]["enum"] == list(METHODS)
-    assert props["hyperparameters"]["additionalProperties"]["propertyNames"]["enum"] == list(METHODS)
+    assert schema["properties"]["methods"]["items"]["enum"] == list(METHODS)
+    blocks = schema["$defs"]["hyperparameter_blocks"]["additionalProperties"]
+    assert blocks["propertyNames"]["enum"] == list(METHODS)
 
 
 @pytest.mark.parametrize("method, key, value", [("adago-nodamp", "damping", 0.05),

@@ -11,7 +11,7 @@ import pytest
 from workflow_helpers import make_workdir, nothing_to_do, planned_rules, snakemake
 
 pytestmark = pytest.mark.workflow
-RUN = "results/runs/mine/sgd/seed1/summary.json"
+RUN = "results/runs/tuned/mine/sgd/seed1/summary.json"
 LONG_AGO = 946_684_800  # 2000-01-01
 
 

@@ -9,12 +9,12 @@ from adago.sources import SOURCES
 from adago.config import (
     check_config,
     dataset_spec,
-    hyperparameters,
     load_schema,
     mirror_dir,
     prepare_options,
     split_options,
 )
+from adago.protocols import evaluation, run_settings
 
 # Validate before anything else: a bad key fails here, naming the key, before any job runs.
 config.update(check_config(config, load_schema(workflow.source_path("../schemas/config.schema.yaml"))))
@@ -22,6 +22,7 @@ config.update(check_config(config, load_schema(workflow.source_path("../schemas/
 # itself, so that pointing at another mirror never makes a verified file out of date.
 mirror_dir(config)
 
+PROTOCOLS = config["protocol"]
 DATASETS = config["datasets"]
 METHODS = config["methods"]
 SEEDS = config["seeds"]
@@ -29,10 +30,10 @@ SEEDS = config["seeds"]
 
 # Names are escaped: method names carry hyphens (adago-nodamp), and no name may act as a pattern.
 wildcard_constraints:
+    protocol="|".join(map(re.escape, PROTOCOLS)),
     dataset="|".join(map(re.escape, DATASETS)),
     method="|".join(map(re.escape, METHODS)),
     seed=r"\d+",
-    fig=r"[2-7]",
 
 
 # Snakemake cannot see modules imported by rule scripts. A hash of their content, passed as a
@@ -58,9 +59,9 @@ def code_hash(stems):
 PREPARE_CODE = code_hash(["readers", "dataset", "steps"])
 SPLIT_CODE = code_hash(["splitting", "steps"])
 SYNTHETIC_CODE = code_hash(["synthetic"])
-TRAIN_CODE = code_hash(["model", "optimizers", "metrics", "training", "runio"])
+TRAIN_CODE = code_hash(["model", "optimizers", "metrics", "training", "runio", "stopping"])
 # Tables and figures take method labels from the registry and settings from the hyperparameters.
-TABLE_CODE = code_hash(["tables", "paper", "optimizers/registry", "optimizers/hyperparameters"])
+TABLE_CODE = code_hash(["tables", "claims", "paper", "optimizers/registry", "optimizers/hyperparameters"])
 FIGURE_CODE = code_hash(["figures", "paper", "optimizers/registry"])
 
 
@@ -76,42 +77,41 @@ def dataset_raw(dataset):
     return spec(dataset).raw
 
 
-def run_dir(dataset, method, seed):
-    return f"results/runs/{dataset}/{method}/seed{seed}"
+def run_dir(protocol, dataset, method, seed):
+    return f"results/runs/{protocol}/{dataset}/{method}/seed{seed}"
 
 
-def run_summaries(dataset=None):
-    datasets = DATASETS if dataset is None else [dataset]
-    return [
-        f"{run_dir(d, m, s)}/summary.json" for d in datasets for m in METHODS for s in SEEDS
-    ]
+def run_summaries(protocol):
+    return [f"{run_dir(protocol, d, m, s)}/summary.json" for d in DATASETS for m in METHODS for s in SEEDS]
 
 
-def run_histories(dataset):
-    return [f"{run_dir(dataset, m, s)}/history.csv" for m in METHODS for s in SEEDS]
+def run_histories(protocol, dataset):
+    """Ordered method-major, then seed (plot_convergence relies on it)."""
+    return [f"{run_dir(protocol, dataset, m, s)}/history.csv" for m in METHODS for s in SEEDS]
 
 
-def run_benchmarks():
-    return [
-        f"benchmarks/train/{d}/{m}/seed{s}.tsv" for d in DATASETS for m in METHODS for s in SEEDS
-    ]
+def run_benchmarks(protocol):
+    return [f"benchmarks/train/{protocol}/{d}/{m}/seed{s}.tsv" for d in DATASETS for m in METHODS for s in SEEDS]
 
 
 TABLES = ["table2", "table3", "table4", "table5"]
+CLAIMS = expand("results/tables/claims.{ext}", ext=["csv", "md", "tex"])
 
 
 def all_tables():
     return [
-        *expand("results/tables/{table}.{ext}", table=TABLES, ext=["csv", "md", "tex"]),
+        *expand("results/tables/{protocol}/{table}.{ext}", protocol=PROTOCOLS, table=TABLES, ext=["csv", "md", "tex"]),
+        *expand("results/tables/{protocol}/significance.csv", protocol=PROTOCOLS),
+        *CLAIMS,
         "results/tables/paper_comparison.md",
-        "results/tables/significance.csv",
     ]
 
 
 def all_figures():
     return [
-        *expand("figures/figure{fig}.{ext}", fig=range(2, 8), ext=["png", "pdf"]),
-        *expand("figures/convergence_{dataset}.{ext}", dataset=DATASETS, ext=["png", "pdf"]),
+        *expand("figures/{protocol}/figure{fig}.{ext}", protocol=PROTOCOLS, fig=range(2, 8), ext=["png", "pdf"]),
+        *expand("figures/{protocol}/convergence_{dataset}.{ext}", protocol=PROTOCOLS, dataset=DATASETS,
+                ext=["png", "pdf"]),
     ]
 
 
