@@ -9,23 +9,17 @@ import json
 import pandas as pd
 import pytest
 
+import test_workflow as base
 from adago.optimizers import METHODS as REGISTRY
 from workflow_helpers import make_workdir, snakemake
 
 pytestmark = pytest.mark.workflow
 
 METHODS = list(REGISTRY)
-SEEDS = [1, 2]
-PROTOCOLS = ["paper", "tuned"]
-CONFIG = {
-    "protocol": PROTOCOLS,
-    "datasets": ["synthetic"],
-    "methods": METHODS,
-    "seeds": SEEDS,
-    "max_epochs": 4,  # the tuned protocol's cap; the paper protocol keeps its 500
-    "training": {"stopping": {"min_epochs": 0}},
-    "synthetic": {"users": 120, "items": 90, "ratings": 3000, "rank": 3, "noise_std": 0.2, "seed": 0},
-}
+SEEDS = base.SEEDS
+PROTOCOLS = base.PROTOCOLS
+# test_workflow's small configuration, on the synthetic data only, with every registered method.
+CONFIG = {**base.CONFIG, "datasets": ["synthetic"], "methods": METHODS}
 
 
 @pytest.fixture(scope="module")
