@@ -1,5 +1,6 @@
 import hashlib
 import math
+import re
 from pathlib import Path
 
 import adago.resources
@@ -28,10 +29,11 @@ METHODS = config["methods"]
 SEEDS = config["seeds"]
 
 
+# Names are escaped: method names carry hyphens (adago-nodamp), and no name may act as a pattern.
 wildcard_constraints:
-    protocol="|".join(PROTOCOLS),
-    dataset="|".join(DATASETS),
-    method="|".join(METHODS),
+    protocol="|".join(map(re.escape, PROTOCOLS)),
+    dataset="|".join(map(re.escape, DATASETS)),
+    method="|".join(map(re.escape, METHODS)),
     seed=r"\d+",
 
 
@@ -43,10 +45,14 @@ SRC = Path(workflow.basedir) / "src" / "adago"
 
 
 def code_hash(stems):
-    files = sorted(p for p in SRC.glob("*.py") if any(p.stem.startswith(s) for s in stems))
+    """Hash of the files under src/adago whose paths start with one of ``stems`` (a module, a
+    subpackage such as optimizers/, or one module in it such as optimizers/registry)."""
+    files = sorted(
+        p for p in SRC.rglob("*.py") if any(p.relative_to(SRC).as_posix().startswith(s) for s in stems)
+    )
     digest = hashlib.sha256()
     for p in files:
-        digest.update(p.name.encode())
+        digest.update(p.relative_to(SRC).as_posix().encode())
         digest.update(p.read_bytes())
     return digest.hexdigest()[:16]
 
@@ -54,9 +60,10 @@ def code_hash(stems):
 PREPARE_CODE = code_hash(["readers", "dataset", "steps"])
 SPLIT_CODE = code_hash(["splitting", "steps"])
 SYNTHETIC_CODE = code_hash(["synthetic"])
-TRAIN_CODE = code_hash(["model", "optimizers", "metrics", "training", "kernels", "runio", "stopping"])
-TABLE_CODE = code_hash(["tables", "claims", "paper"])
-FIGURE_CODE = code_hash(["figures", "paper"])
+TRAIN_CODE = code_hash(["model", "optimizers", "metrics", "training", "runio", "stopping"])
+# Tables and figures take method labels from the registry and settings from the hyperparameters.
+TABLE_CODE = code_hash(["tables", "claims", "paper", "optimizers/registry", "optimizers/hyperparameters"])
+FIGURE_CODE = code_hash(["figures", "paper", "optimizers/registry"])
 
 
 def spec(dataset):
