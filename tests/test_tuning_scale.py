@@ -27,6 +27,8 @@ def test_the_exponents_follow_each_optimiser_s_step():
     assert exponents({"method": "adam"})["lr"] == 0.5
     assert exponents({"method": "adago"})["lr"] == 0.0
     assert exponents({"method": "adago", "hessian_power": 0.5})["lr"] == -0.5
+    assert exponents({"method": "adago-k05"})["lr"] == -0.5  # the ablation's fixed power
+    assert exponents({"method": "adahessian"})["lr"] == 0.0
     assert exponents({"method": "adago"})["reg"] == exponents({"method": "sgd"})["damping"] == 1.0
 
 
@@ -57,11 +59,14 @@ def _run(data, c, options):
                  seed=3, rating_range=(r.min(), r.max()))
 
 
-@pytest.mark.parametrize("method", ["adago", "adam", "sgd"])
-@pytest.mark.parametrize("sgd_variant", ["momentum", "nesterov"])
-def test_converted_options_reproduce_the_reference_run_on_rescaled_ratings(small, method, sgd_variant):
-    options = {"method": method, "dtype": "float64", "rank": 3, "init_high": 0.1, "lr": 0.003,
-               "max_epochs": 15, "patience": 3, "sgd_variant": sgd_variant}
+@pytest.mark.parametrize("method, extra", [
+    ("adago", {}), ("adam", {}), ("sgd", {}), ("sgd", {"sgd_variant": "nesterov"}),
+    ("adago", {"hessian_power": 0.5}), ("adahessian", {}), ("als", {}), ("adago-nodamp", {}),
+    ("adago-full", {"lr": 0.03}),
+])
+def test_converted_options_reproduce_the_reference_run_on_rescaled_ratings(small, method, extra):
+    options = {"method": method, "dtype": "float64", "rank": 3, "init_high": 0.1, "max_epochs": 15,
+               "patience": 3, **({} if method == "als" else {"lr": 0.003}), **extra}
     ref = _run(small, 1.0, options)
     for c in (20.0, 0.2):
         run = _run(small, c, options)
@@ -80,9 +85,14 @@ def test_momentum_sgd_on_a_1_to_100_scale_diverges_with_1_to_5_values_but_not_wh
     assert run.best["rmse"]["val_rmse"] / 20 == pytest.approx(ref.best["rmse"]["val_rmse"], rel=1e-4)
 
 
-def test_a_method_without_a_rule_is_refused(monkeypatch):
+def test_a_setting_the_method_fixes_is_not_converted():
+    out = scale_options({"method": "adago-nodamp", "lr": 0.001}, 4.0)
+    assert "damping" not in out and TrainConfig.from_mapping(out).damping == 0.0
+
+
+def test_an_algorithm_without_a_rule_is_refused(monkeypatch):
     from adago.tuning import scale
 
     monkeypatch.delitem(scale._LR_EXPONENT, "adam")
-    with pytest.raises(ConfigError, match="method 'adam': no scale rule"):
+    with pytest.raises(ConfigError, match="method 'adam' \\(algorithm 'adam'\\): no scale rule"):
         exponents({"method": "adam"})

@@ -7,7 +7,8 @@ import math
 import pytest
 
 from adago.optimizers import ConfigError
-from adago.tuning.settings import DEFAULT_SPACES, settings
+from adago.optimizers import METHODS
+from adago.tuning.settings import default_space, settings
 from adago.tuning.space import Choice, Range, parse_method_space, parse_space, space_to_json
 
 
@@ -74,9 +75,10 @@ def test_default_settings_give_every_method_its_space_and_one_budget():
     st = settings(None, ["adago", "adam", "sgd"], "tuned")
     assert st.enabled and st.seeds == (1, 2) and st.rounds == (st.trials, 0)
     assert set(st.spaces) == {"adago", "adam", "sgd"}
-    for protocol, spaces in DEFAULT_SPACES.items():
-        for method, declared in spaces.items():
-            assert parse_method_space(method, declared)  # the shipped defaults are valid
+    for protocol in ("paper", "tuned"):
+        for method in METHODS:
+            if default_space(protocol, method):
+                assert parse_method_space(method, default_space(protocol, method))  # valid as shipped
 
 
 def test_the_paper_protocol_tunes_only_what_the_paper_leaves_open():
@@ -91,10 +93,35 @@ def test_no_protocol_tunes_the_run_level_options():
         settings({"space": {"adam": {"lr": [0.001], "max_epochs": [100, 200]}}}, ["adam"], "tuned")
 
 
+def test_the_default_spaces_are_the_measured_ones():
+    lr = {"low": 2e-4, "high": 1e-2, "log": True}
+    decay, reg = [0.99, 0.999, 0.9999], {"low": 3e-3, "high": 0.1, "log": True}
+    damping = {"low": 1e-3, "high": 0.3, "log": True}
+    assert default_space("paper", "adago") == {"lr": lr, "damping": damping, "omega": decay}
+    assert default_space("paper", "adam") == {"lr": lr}
+    assert default_space("paper", "sgd") == {"lr": {"low": 1e-4, "high": 3e-3, "log": True}}
+    assert default_space("tuned", "adam") == {"lr": lr, "reg": reg, "beta2": decay}
+    assert default_space("tuned", "sgd")["momentum"] == [0.5, 0.8, 0.9, 0.95]
+
+
+def test_other_methods_get_spaces_from_the_registry():
+    # the ablations share AdaGO's range less what their name fixes
+    assert "damping" not in default_space("tuned", "adago-nodamp")
+    assert default_space("paper", "adago-nodamp") == {"lr": default_space("paper", "adago")["lr"],
+                                                      "omega": [0.99, 0.999, 0.9999]}
+    # a learning rate range moves with the method's default learning rate
+    assert default_space("paper", "adago-full")["lr"] == {"low": 0.012, "high": 0.6, "log": True}
+    assert default_space("paper", "adahessian") == {"lr": {"low": 0.004, "high": 0.2, "log": True}}
+    # ALS has no learning rate: under the paper protocol nothing is open, so it is not tuned
+    assert default_space("tuned", "als") == {"reg": {"low": 3e-3, "high": 0.1, "log": True}}
+    st = settings(None, ["adago", "als"], "paper")
+    assert set(st.spaces) == {"adago"} and st.untuned == ("als",)
+
+
 def test_a_declared_space_replaces_the_default_of_its_method_only():
     st = settings({"space": {"sgd": {"lr": [0.001, 0.002]}}}, ["adago", "sgd"], "tuned")
     assert st.spaces["sgd"] == {"lr": Choice((0.001, 0.002))}
-    assert st.spaces["adago"] == parse_method_space("adago", DEFAULT_SPACES["tuned"]["adago"])
+    assert st.spaces["adago"] == parse_method_space("adago", default_space("tuned", "adago"))
 
 
 def test_spaces_can_be_declared_per_protocol():

@@ -14,9 +14,11 @@ and each optimiser's step must scale like the factors, sqrt(c):
 
     SGD (plain, momentum, Nesterov)  step = eta g             -> eta' = eta / c
     Adam                              step = eta m / sqrt(v)   -> eta' = eta sqrt(c),  eps' = c^(3/2) eps
-    AdaGO (power k)                   step = eta m / s^(k/2)   -> eta' = eta c^(k-1), eps' = c^k eps
+    AdaGO, AdaHessian (power k)       step = eta m / s^(k/2)   -> eta' = eta c^(k-1), eps' = c^k eps
+    ALS                               exact row solves (Q^T Q + lambda n I)^-1 Q^T r: no learning rate
 
-(AdaGO with k = 1 needs no change of learning rate: its step is already in the units of the factors.)
+(AdaGO with k = 1 needs no change of learning rate: its step is already in the units of the factors;
+AdaHessian's Hutchinson estimate z * Hz of the Hessian diagonal scales like d, so it follows AdaGO.)
 With these options a run on c r is the run on r with every factor multiplied by sqrt(c), every error
 by c, epoch for epoch (tests/test_tuning_scale.py checks it to rounding error). The rule is exact
 for the paper's model; with ``use_bias`` the biases scale like c, not sqrt(c), and it is only a
@@ -31,20 +33,25 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from adago.optimizers import ConfigError, TrainConfig
+from adago.optimizers import METHODS, ConfigError, TrainConfig
 
 REFERENCE_MAX_RATING = 5.0
 
-# Exponent of c for the learning rate and for eps, per method, given the full options.
+# Exponent of c for the learning rate and for eps, per algorithm (adago.optimizers.ALGORITHMS),
+# given the full options; 0 where the algorithm does not use the option.
 _LR_EXPONENT = {
     "sgd": lambda o: -1.0,
     "adam": lambda o: 0.5,
     "adago": lambda o: o["hessian_power"] - 1.0,
+    "adahessian": lambda o: o["hessian_power"] - 1.0,
+    "als": lambda o: 0.0,
 }
 _EPS_EXPONENT = {
-    "sgd": lambda o: 0.0,  # unused by SGD
+    "sgd": lambda o: 0.0,
     "adam": lambda o: 1.5,
     "adago": lambda o: o["hessian_power"],
+    "adahessian": lambda o: o["hessian_power"],
+    "als": lambda o: 0.0,
 }
 # Options whose units do not depend on the method.
 _FIXED_EXPONENT = {"reg": 1.0, "damping": 1.0, "init_low": 0.5, "init_high": 0.5, "tol": 1.0}
@@ -61,11 +68,12 @@ def rating_scale(rating_range) -> float:
 
 def exponents(options: Mapping) -> dict[str, float]:
     """Exponent e of c for every option that has units: option' = option * c**e."""
-    full = TrainConfig.from_mapping(options).to_dict()
-    method = full["method"]
-    if method not in _LR_EXPONENT:
-        raise ConfigError(f"method {method!r}: no scale rule (add one to adago.tuning.scale)")
-    return {**_FIXED_EXPONENT, "lr": _LR_EXPONENT[method](full), "eps": _EPS_EXPONENT[method](full)}
+    config = TrainConfig.from_mapping(options)
+    full, algorithm = config.to_dict(), config.algorithm
+    if algorithm not in _LR_EXPONENT:
+        raise ConfigError(f"method {full['method']!r} (algorithm {algorithm!r}): no scale rule "
+                          f"(add one to adago.tuning.scale)")
+    return {**_FIXED_EXPONENT, "lr": _LR_EXPONENT[algorithm](full), "eps": _EPS_EXPONENT[algorithm](full)}
 
 
 def scale_options(options: Mapping, c: float) -> dict:
@@ -78,7 +86,9 @@ def scale_options(options: Mapping, c: float) -> dict:
     if c == 1.0:
         return dict(options)
     full = TrainConfig.from_mapping(options).to_dict()
+    fixed = METHODS[full["method"]].fixed  # e.g. adago-nodamp's a = 0: the method sets it, not us
     out = dict(options)
     for name, e in exponents(options).items():
-        out[name] = full[name] * c**e
+        if name not in fixed and (e != 0.0 or name in out):
+            out[name] = full[name] * c**e
     return out

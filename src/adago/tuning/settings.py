@@ -10,7 +10,7 @@
       space:                   # {method: {option: list | {low, high, log}}}, 1-5 star units;
         adago: {lr: {low: 1.0e-4, high: 1.0e-2, log: true}}   # or {protocol: {method: ...}}
 
-A method's declared space replaces its default space (:data:`DEFAULT_SPACES`) as a whole. A space may
+A method's declared space replaces its default space (:func:`default_space`) as a whole. A space may
 hold only what its protocol leaves open (adago.protocols.open_keys: under ``paper`` the learning
 rate, and AdaGO's damping and omega; never the run-level max_epochs, tol, patience).
 """
@@ -20,8 +20,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from adago.optimizers import ConfigError
-from adago.protocols import PROTOCOLS, check_options
+from adago.optimizers import ALGORITHMS, METHODS, ConfigError
+from adago.protocols import PROTOCOLS, check_options, open_keys
 from adago.tuning.records import METRICS
 from adago.tuning.space import Space, parse_method_space
 from adago.tuning.trials import rounds
@@ -34,21 +34,24 @@ _DAMPING = {"low": 1.0e-3, "high": 0.3, "log": True}
 _DECAY = [0.99, 0.999, 0.9999]
 _REG = {"low": 3.0e-3, "high": 0.1, "log": True}
 
-# Default search spaces, stated for 1-5 stars (adago.tuning.scale converts them), chosen so that the
-# values picked on Douban and on the ML-1M-shaped stand-in lie well inside them (docs/TUNING.md).
-DEFAULT_SPACES: dict[str, dict[str, dict]] = {
-    # What the paper leaves open: the learning rate, and AdaGO's damping a and decay omega.
-    "paper": {
-        "adago": {"lr": _LR, "damping": _DAMPING, "omega": _DECAY},
-        "adam": {"lr": _LR},
-        "sgd": {"lr": _SGD_LR},
-    },
-    # Every knob that matters, the L2 coefficient included.
-    "tuned": {
-        "adago": {"lr": _LR, "reg": _REG, "damping": _DAMPING, "omega": _DECAY},
-        "adam": {"lr": _LR, "reg": _REG, "beta2": _DECAY},
-        "sgd": {"lr": _SGD_LR, "reg": _REG, "momentum": [0.5, 0.8, 0.9, 0.95]},
-    },
+# Learning-rate ranges, each stated for a reference method's default learning rate (registry); a
+# method's range moves with its own default: the range times lr(method) / lr(reference). So AdaGO's
+# ablations share AdaGO's range, its full-batch variant (default 0.03) gets one 60 times higher, and
+# AdaHessian (AdaGO's rule with an estimated diagonal, default 0.01) one 20 times higher.
+_LR_RANGES = {
+    "adago": ("adago", _LR),
+    "adam": ("adam", _LR),
+    "sgd": ("sgd", _SGD_LR),
+    "adahessian": ("adago", _LR),
+}
+# What else the tuned protocol tunes, per algorithm; the paper protocol keeps only its open keys
+# (adago.protocols.open_keys: AdaGO's damping and omega).
+_OTHER = {
+    "adago": {"reg": _REG, "damping": _DAMPING, "omega": _DECAY},
+    "adam": {"reg": _REG, "beta2": _DECAY},
+    "sgd": {"reg": _REG, "momentum": [0.5, 0.8, 0.9, 0.95]},
+    "adahessian": {"reg": _REG, "beta2": _DECAY},
+    "als": {"reg": _REG},
 }
 
 # 8 trials: the largest budget that keeps the tuned reproduction of both protocols inside 15 minutes
@@ -59,7 +62,9 @@ DEFAULTS = {"enabled": True, "seeds": [1, 2], "trials": 8, "refine_trials": 0, "
 
 @dataclass(frozen=True)
 class TuningSettings:
-    """The validated ``tuning`` block for one protocol; ``spaces`` has one Space per method."""
+    """The validated ``tuning`` block for one protocol: ``spaces`` has one Space per method that has
+    anything open to tune; ``untuned`` lists the others (ALS under the paper protocol), whose runs
+    use the config's values."""
 
     enabled: bool
     seeds: tuple[int, ...]
@@ -68,6 +73,7 @@ class TuningSettings:
     sampling_seed: int
     metric: str
     spaces: dict[str, Space]
+    untuned: tuple[str, ...] = ()
 
     @property
     def rounds(self) -> tuple[int, int]:
@@ -76,12 +82,33 @@ class TuningSettings:
 
 
 def default_space(protocol: str, method: str) -> dict:
-    """The declared form of ``method``'s default space under ``protocol``."""
-    try:
-        return DEFAULT_SPACES[protocol][method]
-    except KeyError:
-        raise ConfigError(f"tuning.space.{method}: no default search space for method {method!r} under "
-                          f"protocol {protocol!r}; declare one") from None
+    """The declared form of ``method``'s default space under ``protocol``, stated for 1-5 stars:
+    its algorithm's learning-rate range (moved with the method's default learning rate) and other
+    options, less what the method's name fixes and what the protocol does not leave open. Empty
+    for a method with nothing open (ALS under the paper protocol).
+
+    paper: AdaGO lr log[2e-4, 1e-2], damping log[1e-3, 0.3], omega {0.99, 0.999, 0.9999};
+           Adam lr log[2e-4, 1e-2]; momentum SGD lr log[1e-4, 3e-3]
+    tuned: the same, plus L2 log[3e-3, 0.1] for all, Adam's beta2 {0.99, 0.999, 0.9999} and SGD's
+           momentum {0.5, 0.8, 0.9, 0.95}
+    """
+    spec = METHODS[method]
+    algorithm = spec.algorithm
+    space: dict = {}
+    if ALGORITHMS[algorithm].learning_rate:
+        if algorithm not in _LR_RANGES:
+            raise ConfigError(f"tuning.space.{method}: no default search space for algorithm "
+                              f"{algorithm!r}; declare one")
+        reference, lr = _LR_RANGES[algorithm]
+        factor = spec.lr / METHODS[reference].lr
+        space["lr"] = {"low": _digits(lr["low"] * factor), "high": _digits(lr["high"] * factor), "log": True}
+    space.update(_OTHER.get(algorithm, {}))
+    allowed = open_keys(protocol, method)
+    return {k: v for k, v in space.items() if k not in spec.fixed and (allowed is None or k in allowed)}
+
+
+def _digits(x: float) -> float:
+    return float(f"{x:.6g}")
 
 
 def declared_spaces(space: Mapping | None, protocol: str) -> dict:
@@ -129,11 +156,15 @@ def settings(tuning: Mapping | None, methods: Sequence[str], protocol: str,
     extra = sorted(set(declared) - set(methods))
     if extra:
         raise ConfigError(f"{space_where}.{extra[0]}: not a method of this run (methods: {list(methods)})")
-    spaces = {}
+    spaces, untuned = {}, []
     for method in methods:
-        space = parse_method_space(method, declared.get(method, default_space(protocol, method)), space_where)
+        chosen = declared[method] if method in declared else default_space(protocol, method)
+        if method not in declared and not chosen:
+            untuned.append(method)  # nothing open to tune: its runs use the config's values
+            continue
+        space = parse_method_space(method, chosen, space_where)
         check_options(protocol, method, space, f"{space_where}.{method}")
         spaces[method] = space
     return TuningSettings(enabled=values["enabled"], seeds=tuple(seeds), trials=values["trials"],
                           refine_trials=values["refine_trials"], sampling_seed=seed,
-                          metric=values["metric"], spaces=spaces)
+                          metric=values["metric"], spaces=spaces, untuned=tuple(untuned))
