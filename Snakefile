@@ -1,5 +1,6 @@
 # Reproduction of "AdaGO" (Gauss-Newton-diagonal Adam for latent-factor recommenders):
-# download -> prepare -> split -> train (per data set, method, seed) -> tables 2-5 -> figures 2-7.
+# download -> prepare -> split -> tune (per data set, method, trial) -> train (per data set, method,
+# seed) -> tables 2-5 -> figures 2-7.
 import os
 import sys
 
@@ -29,6 +30,7 @@ include: "workflow/rules/download.smk"
 include: "workflow/rules/prepare.smk"
 include: "workflow/rules/split.smk"
 include: "workflow/rules/train.smk"
+include: "workflow/rules/tune.smk"
 include: "workflow/rules/aggregate.smk"
 include: "workflow/rules/plot.smk"
 
@@ -44,6 +46,12 @@ rule all:
 rule download:
     input:
         [dataset_raw(d) for d in config["datasets"] if dataset_kind(d) == "download"],
+
+
+# Only the tune stage: every trials.csv and best.json of the config (tuning.enabled: true).
+rule tune:
+    input:
+        all_tuning(),
 
 
 rule tables:

@@ -124,6 +124,11 @@ def test_a_declared_space_replaces_the_default_of_its_method_only():
     assert st.spaces["adago"] == parse_method_space("adago", default_space("tuned", "adago"))
 
 
+def test_a_space_of_a_registered_method_outside_the_run_is_checked_but_not_tuned():
+    st = settings({"space": {"als": {"reg": [0.01, 0.02]}}}, ["adago"], "tuned")
+    assert set(st.spaces) == {"adago"}
+
+
 def test_spaces_can_be_declared_per_protocol():
     block = {"space": {"paper": {"adam": {"lr": [0.001]}}, "tuned": {"adam": {"lr": [0.002]}}}}
     assert settings(block, ["adam"], "paper").spaces["adam"] == {"lr": Choice((0.001,))}
@@ -142,7 +147,8 @@ def test_spaces_can_be_declared_per_protocol():
     ({"metric": "rmse"}, "tuning.metric: must be one of"),
     ({"sampling_seed": -1}, "tuning.sampling_seed: must be an integer >= 0"),
     ({"budget": 8}, "tuning.budget: unknown key"),
-    ({"space": {"als": {"lr": [0.1]}}}, "tuning.space.als: not a method of this run"),
+    ({"space": {"adamw": {"lr": [0.1]}}}, "tuning.space.adamw: not a method"),
+    ({"space": {"als": {"reg": [-0.1]}}}, "tuning.space.als.reg[0]: must be"),
     ({"space": {"paper": {}, "adam": {}}}, "tuning.space: mixes protocol names and method names"),
 ])
 def test_tuning_block_errors_name_the_key(block, message):

@@ -26,7 +26,12 @@ def mirror() -> Path | None:
 
 
 def make_workdir(root: Path, config: dict) -> Path:
-    """A copy of the workflow under ``root`` (so tests may touch its code) with ``config.yaml``."""
+    """A copy of the workflow under ``root`` (so tests may touch its code) with ``config.yaml``.
+
+    The shipped config tunes before training (tuning.enabled); a test config without a ``tuning``
+    block trains with its ``hyperparameters`` instead, so that only the tests of the tune stage
+    (tests/test_tuning_workflow.py) pay for trials."""
+    config = {"tuning": {"enabled": False}, **config}
     for name in _COPIED:
         src = REPO / name
         if src.is_dir():

@@ -5,8 +5,9 @@ its default. This module applies it with the same draft Snakemake uses, but repo
 problem as ``config key 'split.ratios': ...`` instead of a schema dump, then checks what a schema
 cannot express: ratios summing to 1, dataset names that must be built in or declared, and each
 protocol's hyperparameters, which are validated by :mod:`adago.protocols` (what the paper protocol
-leaves open) and :class:`adago.optimizers.TrainConfig` itself, so that a typo is caught when the
-workflow is parsed, before any job runs. ``protocol`` is normalised to a list.
+leaves open) and :class:`adago.optimizers.TrainConfig` itself, and the ``tuning`` block (budget and
+search spaces, :mod:`adago.tuning.settings`), so that a typo is caught when the workflow is parsed,
+before any job runs. ``protocol`` is normalised to a list.
 """
 
 from __future__ import annotations
@@ -106,7 +107,16 @@ def check_config(config: Mapping, schema: Mapping) -> dict:
     _check_fractions(cfg)
     _check_datasets(cfg)
     _check_hyperparameters(cfg)
+    tuning_settings(cfg)
     return cfg
+
+
+def tuning_settings(cfg: Mapping) -> dict:
+    """protocol -> the validated ``tuning`` block for it (adago.tuning.settings.TuningSettings); a bad
+    budget or search space raises ConfigError naming its key (``tuning.space.adago.lr.low: ...``)."""
+    from adago.tuning.settings import settings  # the tuning package imports this module's siblings
+
+    return {p: settings(cfg.get("tuning"), cfg["methods"], p) for p in cfg["protocol"]}
 
 
 def _check_hyperparameter_layout(cfg: dict) -> None:

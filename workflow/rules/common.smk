@@ -183,3 +183,12 @@ def train_runtime(wildcards, input, attempt):
     # The worst case: a run that never stops early goes on for its protocol's max_epochs epochs.
     epochs = run_settings(config, wildcards.protocol, wildcards.dataset, wildcards.method)["max_epochs"]
     return _scaled(10, epochs * TRAIN_SECONDS_PER_EPOCH_MB / 60, input.size_mb, attempt)
+
+
+def tune_runtime(wildcards, input, attempt):
+    # A trial trains once per tuning seed, each up to the protocol's max_epochs; input.size_mb holds
+    # the data and every seed's split, so this bounds the time from above.
+    epochs = run_settings(config, wildcards.protocol, wildcards.dataset, wildcards.method)["max_epochs"]
+    seeds = len(input.splits)
+    return _scaled(10, seeds * epochs * TRAIN_SECONDS_PER_EPOCH_MB / 60, input.size_mb, attempt)
+

@@ -4,11 +4,21 @@
 NUMBA_CACHE = "results/.numba_cache"
 
 
+def train_input(w):
+    inputs = {
+        "data": f"results/prepared/{w.dataset}.npz",
+        "split": f"results/splits/{w.dataset}/seed{w.seed}.npz",
+        "manifest": f"results/splits/{w.dataset}/seed{w.seed}.json",
+    }
+    # With tuning enabled, the tune stage's choice (workflow/rules/tune.smk) replaces the config's values.
+    if is_tuned(w.protocol, w.method):
+        inputs["best"] = best_json(w.protocol, w.dataset, w.method)
+    return inputs
+
+
 rule train:
     input:
-        data="results/prepared/{dataset}.npz",
-        split="results/splits/{dataset}/seed{seed}.npz",
-        manifest="results/splits/{dataset}/seed{seed}.json",
+        unpack(train_input),
     output:
         history="results/runs/{protocol}/{dataset}/{method}/seed{seed}/history.csv",
         summary="results/runs/{protocol}/{dataset}/{method}/seed{seed}/summary.json",
@@ -20,7 +30,9 @@ rule train:
         code=TRAIN_CODE,
         # Only this run's slice of the config: editing another protocol's or method's settings
         # re-runs nothing here.
-        hyperparameters=lambda w: run_settings(config, w.protocol, w.dataset, w.method),
+        # (None when tuned: the settings are best.json's, an input.)
+        hyperparameters=lambda w: None if is_tuned(w.protocol, w.method) else run_settings(
+            config, w.protocol, w.dataset, w.method),
         # Stopping rule and clipping of the protocol.
         evaluation=lambda w: evaluation(config, w.protocol),
         # Declared range, else (None) the training ratings' own range: never the test entries'.

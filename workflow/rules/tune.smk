@@ -1,30 +1,58 @@
-# DRAFT (tunelib, issue 8): the tune stage, one cached job per trial. Not included by the Snakefile
-# yet: wiring it in needs the `tuning` block in the schema (validated with adago.tuning.settings) and
-# train.smk reading best.json["options"] when tuning.enabled. Everything a job computes is in
-# adago.tuning; the rules only pass config slices.
+# The tune stage (issue 8; docs/TUNING.md): for each (protocol, data set, method), `tuning.trials`
+# settings drawn from the method's search space, each its own cached job, trained on the training
+# parts of the `tuning.seeds` splits and scored on their validation parts only. Everything a job
+# computes is in adago.tuning; the rules only pass config slices.
 #
-#   results/tuning/{protocol}/{dataset}/{method}/trials/r1t00.json ...  one record per trial
-#   results/tuning/{protocol}/{dataset}/{method}/round1.json            best of round 1 (if refine_trials)
-#   results/tuning/{protocol}/{dataset}/{method}/{trials.csv,best.json} every trial, and the choice
+#   results/tuning/{protocol}/{dataset}/{method}/trials/r1t03.json   one record per trial
+#   results/tuning/{protocol}/{dataset}/{method}/round1.json         best of round 1 (if refine_trials)
+#   results/tuning/{protocol}/{dataset}/{method}/trials.csv          every trial of the budget
+#   results/tuning/{protocol}/{dataset}/{method}/best.json           the choice the final runs read
+#
+# One job per trial (the equivalent of a Paramspace): the trial id r<round>t<k> names the job, and the
+# job draws its values from (sampling seed, round, k, the method's space) itself, so trial k is the same
+# whatever the budget and a larger budget only adds jobs. A trial's params are the method's own space
+# and settings only: editing one method's space re-runs that method's trials and final runs, nothing else.
 
-from adago.tuning.settings import settings as tuning_settings
+from adago.config import tuning_settings
 from adago.tuning.space import space_to_json
 from adago.tuning.trials import trial_ids as budget_trial_ids
 
-# Validated once per protocol while the workflow is parsed: a bad space fails naming its key.
-TUNING = {p: tuning_settings(config.get("tuning"), METHODS, p) for p in PROTOCOLS}
-# code_hash() globs src/adago/*.py only; the tuning package is a directory.
-TUNE_CODE = code_hash(["model", "optimizers", "metrics", "training", "kernels", "dataset"]) + "".join(
-    hashlib.sha256(p.read_bytes()).hexdigest()[:8] for p in sorted((SRC / "tuning").glob("*.py"))
-)
+# protocol -> validated tuning block (check_config has already refused a bad one, naming the key).
+TUNING = tuning_settings(config)
+# Every adago module a trial job reaches: the trainer's and the tuning package.
+TUNE_CODE = code_hash(["model", "optimizers", "metrics", "training", "stopping", "runio", "dataset",
+                       "splitting", "warmup", "protocols", "tuning", "checksums", "download", "atomic"])
 
 
 wildcard_constraints:
-    trial=r"r[12]t\d+",
+    trial=r"r[12]t\d\d+",
+
+
+def is_tuned(protocol, method):
+    """True if the final runs of ``method`` under ``protocol`` take their settings from best.json:
+    tuning is enabled and the protocol leaves the method something to tune (not ALS under 'paper')."""
+    return TUNING[protocol].enabled and method in TUNING[protocol].spaces
 
 
 def tuning_dir(w):
     return f"results/tuning/{w.protocol}/{w.dataset}/{w.method}"
+
+
+def best_json(protocol, dataset, method):
+    return f"results/tuning/{protocol}/{dataset}/{method}/best.json"
+
+
+def all_tuning():
+    """trials.csv and best.json of every tuned (protocol, data set, method) of the config."""
+    return [
+        f"results/tuning/{p}/{d}/{m}/{name}"
+        for p in PROTOCOLS
+        if TUNING[p].enabled
+        for d in DATASETS
+        for m in METHODS
+        if is_tuned(p, m)
+        for name in ("trials.csv", "best.json")
+    ]
 
 
 def tuning_trial_files(w, round_=None):
@@ -33,6 +61,7 @@ def tuning_trial_files(w, round_=None):
 
 
 def tune_trial_input(w):
+    # Only the training and validation parts of these splits are read (adago.tuning.evaluate).
     seeds = TUNING[w.protocol].seeds
     inputs = {
         "data": f"results/prepared/{w.dataset}.npz",
@@ -42,6 +71,18 @@ def tune_trial_input(w):
     if w.trial.startswith("r2"):
         inputs["round1_best"] = f"{tuning_dir(w)}/round1.json"
     return inputs
+
+
+def tune_space(w):
+    if w.method not in TUNING[w.protocol].spaces:
+        raise ValueError(f"{w.method} has nothing to tune under the {w.protocol} protocol "
+                         f"(open options: none); its runs use hyperparameters.{w.protocol}")
+    return space_to_json(TUNING[w.protocol].spaces[w.method])
+
+
+def tune_base(w):
+    space = TUNING[w.protocol].spaces[w.method]
+    return {k: v for k, v in run_settings(config, w.protocol, w.dataset, w.method).items() if k not in space}
 
 
 rule tune_trial:
@@ -57,25 +98,24 @@ rule tune_trial:
         code=TUNE_CODE,
         # Only this method's slice: editing another method's space re-runs none of these trials,
         # and a larger budget adds trials without changing the params of the existing ones.
-        space=lambda w: space_to_json(TUNING[w.protocol].spaces[w.method]),
+        space=tune_space,
         space_where="tuning.space",
         seeds=lambda w: list(TUNING[w.protocol].seeds),
         sampling_seed=lambda w: TUNING[w.protocol].sampling_seed,
         # The final run's settings without tuning (protocol conventions, config blocks), in 1-5 star
-        # units; the drawn values override them and the job converts all to the data's scale.
-        base=lambda w: run_settings(config, w.protocol, w.dataset, w.method),
+        # units, less the options the space draws: the job converts all to the data's scale. So the
+        # trials do not depend on the config's values of what they tune (shipping new values re-runs nothing).
+        base=tune_base,
         # The protocol's stopping rule and clipping, as the final runs use them.
         train_options=lambda w: evaluation(config, w.protocol),
+        # Declared range, else (None) the tuning seeds' training ratings' range (never test entries').
         rating_range=lambda w: spec(w.dataset).rating_range,
         context=lambda w: {"dataset": w.dataset, "protocol": w.protocol},
         numba_cache=NUMBA_CACHE,
-    threads: 1
+    threads: config["training"]["threads"]
     resources:
-        mem_mb=2000,
-        runtime=30,
-    # Lets a cluster profile bundle many short trials into one submission (--group-components tune=N).
-    group:
-        "tune"
+        mem_mb=train_mem_mb,
+        runtime=tune_runtime,
     conda:
         "../../envs/adago.yaml"
     script:
@@ -89,9 +129,15 @@ rule select_round1:
         best="results/tuning/{protocol}/{dataset}/{method}/round1.json",
     log:
         "logs/tune/{protocol}/{dataset}/{method}/round1.log",
+    benchmark:
+        "benchmarks/tune/{protocol}/{dataset}/{method}/round1.tsv"
     params:
         metric=lambda w: TUNING[w.protocol].metric,
         trial_ids=lambda w: [Path(p).stem for p in tuning_trial_files(w, 1)],
+    threads: 1
+    resources:
+        mem_mb=500,
+        runtime=5,
     conda:
         "../../envs/adago.yaml"
     script:
@@ -106,26 +152,22 @@ rule select_hyperparameters:
         best="results/tuning/{protocol}/{dataset}/{method}/best.json",
     log:
         "logs/tune/{protocol}/{dataset}/{method}/select.log",
+    benchmark:
+        "benchmarks/tune/{protocol}/{dataset}/{method}/select.tsv"
     params:
         metric=lambda w: TUNING[w.protocol].metric,
         trial_ids=lambda w: [Path(p).stem for p in tuning_trial_files(w)],
+    threads: 1
+    resources:
+        mem_mb=500,
+        runtime=5,
     conda:
         "../../envs/adago.yaml"
     script:
         "../scripts/select_hyperparameters.py"
 
 
+# Reading a few JSON files: not worth a cluster submission.
 localrules:
     select_round1,
     select_hyperparameters,
-
-
-rule tune:
-    input:
-        [
-            f"results/tuning/{p}/{d}/{m}/best.json"
-            for p in PROTOCOLS
-            for d in DATASETS
-            # a method with nothing open under a protocol (ALS under 'paper') is not tuned
-            for m in TUNING[p].spaces
-        ],

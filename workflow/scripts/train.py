@@ -17,6 +17,7 @@ from adago.runio import versions, write_run  # noqa: E402
 from adago.splitting import load_split  # noqa: E402
 from adago.stopping import Stopping  # noqa: E402
 from adago.training import train  # noqa: E402
+from adago.tuning.records import config_source, final_run_options, read_best  # noqa: E402
 from adago.warmup import warm_up  # noqa: E402
 
 
@@ -31,8 +32,15 @@ def main(log):
                          f"but {snakemake.input.data} has {data_sha}: re-run split_dataset")
     data = load_ratings(snakemake.input.data)
     split = load_split(snakemake.input.split, expected_sha256=manifest["sha256"])
-    where = f"hyperparameters.{w.protocol}.{w.dataset}.{w.method}"
-    config = TrainConfig.from_mapping(snakemake.params.hyperparameters, where=where)
+    # The tune stage's choice when tuning is enabled (best.json is then an input), else the config's.
+    if "best" in snakemake.input.keys():
+        where = snakemake.input.best
+        options, source = final_run_options(read_best(where), where, protocol=w.protocol, dataset=w.dataset,
+                                            method=w.method)
+    else:
+        where = f"hyperparameters.{w.protocol}.{w.dataset}.{w.method}"
+        options, source = snakemake.params.hyperparameters, config_source(w.protocol, w.dataset, w.method)
+    config = TrainConfig.from_mapping(options, where=where)
     clip = bool(snakemake.params.evaluation["clip"])
     stopping = Stopping.from_mapping(snakemake.params.evaluation["stopping"], where="training.stopping")
 
@@ -42,10 +50,10 @@ def main(log):
     train_part = part(split.train)
     # The same rule as the tuning code: the declared range, else the training ratings' (never test's).
     rating_range = rating_range_policy(snakemake.params.rating_range, train_part[2])
-    log.info("%s protocol, %s / %s / seed %d: %s; %s; stopping %s; hyperparameters %s",
+    log.info("%s protocol, %s / %s / seed %d: %s; %s; stopping %s; hyperparameters %s from %s",
              w.protocol, w.dataset, w.method, seed, split.counts(),
              f"predictions clipped to {rating_range}" if clip else "errors on raw predictions (no clipping)",
-             stopping.to_dict(), config.to_dict())
+             stopping.to_dict(), config.to_dict(), source.get("path") or source["key"])
     compile_start = time.perf_counter()
     warm_up(config.to_dict(), os.environ["NUMBA_CACHE_DIR"])
     log.info("kernels ready in %.1f s (compiled or loaded from the cache)", time.perf_counter() - compile_start)
@@ -59,7 +67,7 @@ def main(log):
         # best.<metric>.rule/mode/stop_epoch say which stopping rule produced each metric's cell.
         "evaluation": {"clip": clip, "rating_range": list(rating_range), "stopping": stopping.to_dict()},
         "epochs_run": result.epochs_run, "stop_reason": result.stop_reason,
-        "hyperparameters": config.to_dict(), "threads": snakemake.threads, "wall_seconds": wall,
+        "hyperparameters": config.to_dict(), "hyperparameters_source": source, "threads": snakemake.threads, "wall_seconds": wall,
         "split": {"sha256": manifest["sha256"], "counts": split.counts()},
         "versions": versions(),
     }

@@ -2,8 +2,10 @@
 
 import os
 
-# Numba reads its cache location at import; one cache shared by all jobs (see adago.warmup).
-os.environ.setdefault("NUMBA_CACHE_DIR", snakemake.params.numba_cache)
+from adago.numbacache import numba_cache_dir
+
+# Numba reads its cache location at import: the workflow's cache, or the node's on a cluster.
+os.environ["NUMBA_CACHE_DIR"] = numba_cache_dir(snakemake.params.numba_cache)
 
 from adago.rulelog import run_logged  # noqa: E402
 from adago.tuning.inputs import load_tuning_inputs  # noqa: E402

@@ -298,3 +298,31 @@ def read_best(path: str | os.PathLike) -> dict:
             raise TuningFileError(f"{path}: hyperparameters.{name} = {value!r} but options.{name} = "
                                   f"{best['options'].get(name)!r}")
     return best
+
+
+# ---------------------------------------------------------------------------------- final runs
+def final_run_options(best: Mapping, path: str | os.PathLike, *, protocol: str, dataset: str,
+                      method: str) -> tuple[dict, dict]:
+    """The settings a final run trains with when tuning is enabled, and where they came from.
+
+    The settings are best.json's ``options``: exactly what the chosen trial trained with (the config's
+    settings for the run with the chosen values on top, converted to the data's rating scale), so the
+    final run differs from that trial only in its seed and in having a test part. Returns (options,
+    source) with source = {source: 'tuned', path, metric, score, trial_id, n_trials, n_diverged, seeds}
+    for summary.json. A best.json of another method, data set or protocol is refused, naming the file.
+    """
+    where = f"{path}"
+    if best["method"] != method:
+        raise TuningFileError(f"{where}: chosen for method {best['method']!r}, not {method!r}")
+    for key, want in (("protocol", protocol), ("dataset", dataset)):
+        got = best["context"].get(key)
+        if got != want:
+            raise TuningFileError(f"{where}: chosen for {key} {got!r}, not {want!r}")
+    source = {"source": "tuned", "path": str(path),
+              **{key: best[key] for key in ("metric", "score", "trial_id", "n_trials", "n_diverged", "seeds")}}
+    return dict(best["options"]), source
+
+
+def config_source(protocol: str, dataset: str, method: str) -> dict:
+    """summary.json's record of settings taken from the config (tuning disabled, or nothing to tune)."""
+    return {"source": "config", "key": f"hyperparameters.{protocol}.{dataset}.{method}"}

@@ -153,18 +153,21 @@ def settings(tuning: Mapping | None, methods: Sequence[str], protocol: str,
     declared = declared_spaces(block.get("space"), protocol)
     space_where = f"{where}.space" + (f".{protocol}" if "space" in block and any(
         k in PROTOCOLS for k in block["space"] or {}) else "")
-    extra = sorted(set(declared) - set(methods))
-    if extra:
-        raise ConfigError(f"{space_where}.{extra[0]}: not a method of this run (methods: {list(methods)})")
+    # A space for a registered method this run leaves out is checked but unused (config files are
+    # layered: a shared file may declare spaces for every method); a name that is no method is a typo.
+    unknown = sorted(set(declared) - set(METHODS))
+    if unknown:
+        raise ConfigError(f"{space_where}.{unknown[0]}: not a method (methods: {list(METHODS)})")
     spaces, untuned = {}, []
-    for method in methods:
+    for method in [*methods, *(m for m in declared if m not in methods)]:
         chosen = declared[method] if method in declared else default_space(protocol, method)
         if method not in declared and not chosen:
             untuned.append(method)  # nothing open to tune: its runs use the config's values
             continue
         space = parse_method_space(method, chosen, space_where)
         check_options(protocol, method, space, f"{space_where}.{method}")
-        spaces[method] = space
+        if method in methods:
+            spaces[method] = space
     return TuningSettings(enabled=values["enabled"], seeds=tuple(seeds), trials=values["trials"],
                           refine_trials=values["refine_trials"], sampling_seed=seed,
                           metric=values["metric"], spaces=spaces, untuned=tuple(untuned))
