@@ -18,6 +18,7 @@ from adago.tuning.records import (
     TuningFileError,
     best_in_table,
     check_trials,
+    final_run_options,
     read_best,
     read_trial,
     read_trials_csv,
@@ -93,6 +94,25 @@ def test_files_round_trip_through_their_readers(tmp_path):
     assert math.isnan(table["val_rmse_seed2"][1])  # the diverged trial skipped seed 2
     write_json(tmp_path / "best.json", select_best(records))
     assert read_best(tmp_path / "best.json")["hyperparameters"] == {"lr": 0.0011}
+
+
+def test_a_final_run_takes_best_json_s_options_and_records_their_source():
+    best = select_best([record("r1t00", 0.8), record("r1t01", 0.7, lr=0.002)])
+    options, source = final_run_options(best, "b.json", protocol="tuned", dataset="douban", method="adam")
+    assert options == {"method": "adam", "lr": 0.002, "reg": 0.03}
+    assert source == {"source": "tuned", "path": "b.json", "metric": "val_rmse", "score": 0.7, "trial_id": "r1t01",
+                      "n_trials": 2, "n_diverged": 0, "seeds": [1, 2]}
+
+
+@pytest.mark.parametrize("run, message", [
+    ({"protocol": "tuned", "dataset": "douban", "method": "sgd"}, "b.json: chosen for method 'adam', not 'sgd'"),
+    ({"protocol": "paper", "dataset": "douban", "method": "adam"}, "b.json: chosen for protocol 'tuned', not 'paper'"),
+    ({"protocol": "tuned", "dataset": "ml1m", "method": "adam"}, "b.json: chosen for dataset 'douban', not 'ml1m'"),
+])
+def test_a_best_json_of_another_run_is_refused_naming_the_file(run, message):
+    best = select_best([record("r1t00", 0.8)])
+    with pytest.raises(TuningFileError, match=message):
+        final_run_options(best, "b.json", **run)
 
 
 def _edit(path, change):
