@@ -37,7 +37,9 @@ TUNED = [(p, m) for p in PROTOCOLS for m in METHODS if not (p == "paper" and m =
 
 
 def run_files():
-    return [f"results/runs/{p}/synthetic/{m}/seed{s}/summary.json" for p in PROTOCOLS for m in METHODS for s in SEEDS]
+    """Every final run, and runs.csv (whose rule checks the runs against what the config asks)."""
+    return [*(f"results/runs/{p}/synthetic/{m}/seed{s}/summary.json" for p in PROTOCOLS for m in METHODS for s in SEEDS),
+            *(f"results/tables/{p}/runs.csv" for p in PROTOCOLS)]
 
 
 @pytest.fixture(scope="module")
@@ -126,8 +128,8 @@ def test_changing_one_method_s_space_re_runs_only_its_trials_and_final_runs(done
     overrides = {"tuning": {**CONFIG["tuning"], "space": {"sgd": {"lr": [0.003, 1000.0]}}}}
     result = snakemake(done, "-n", *run_files(), env={"ADAGO_MIRROR": None}, overrides=overrides)
     assert result.returncode == 0, result.stderr[-3000:]
-    assert planned_rules(result.stdout) == {"tune_trial", "select_hyperparameters", "train"}
-    outputs = _planned_outputs(result)
+    assert planned_rules(result.stdout) == {"tune_trial", "select_hyperparameters", "train", "aggregate_runs"}
+    outputs = [o for o in _planned_outputs(result) if not o.endswith("runs.csv")]
     assert outputs and all("/sgd/" in o for o in outputs), outputs
     assert sum("/trials/" in o for o in outputs) == 2 * len(PROTOCOLS)
 
@@ -136,7 +138,7 @@ def test_disabling_tuning_trains_with_the_config_s_values(done):
     result = snakemake(done, "-n", *run_files(), env={"ADAGO_MIRROR": None},
                        overrides={"tuning": {**CONFIG["tuning"], "enabled": False}})
     assert result.returncode == 0, result.stderr[-3000:]
-    assert planned_rules(result.stdout) == {"train"}
+    assert planned_rules(result.stdout) == {"train", "aggregate_runs"}
 
 
 def test_a_second_round_is_planned_around_the_first_round_s_best(done):
