@@ -60,7 +60,8 @@ def code_hash(stems):
 PREPARE_CODE = code_hash(["readers", "dataset", "steps"])
 SPLIT_CODE = code_hash(["splitting", "steps"])
 SYNTHETIC_CODE = code_hash(["synthetic"])
-TRAIN_CODE = code_hash(["model", "optimizers", "metrics", "training", "runio", "stopping"])
+# (tuning/records: the training script reads best.json with it)
+TRAIN_CODE = code_hash(["model", "optimizers", "metrics", "training", "runio", "stopping", "tuning/records"])
 # Tables and figures take method labels from the registry and settings from the hyperparameters.
 TABLE_CODE = code_hash(["tables", "claims", "paper", "optimizers/registry", "optimizers/hyperparameters"])
 FIGURE_CODE = code_hash(["figures", "paper", "optimizers/registry"])
@@ -191,4 +192,3 @@ def tune_runtime(wildcards, input, attempt):
     epochs = run_settings(config, wildcards.protocol, wildcards.dataset, wildcards.method)["max_epochs"]
     seeds = len(input.splits)
     return _scaled(10, seeds * epochs * TRAIN_SECONDS_PER_EPOCH_MB / 60, input.size_mb, attempt)
-
