@@ -1,5 +1,6 @@
 # Reproduction of "AdaGO" (Gauss-Newton-diagonal Adam for latent-factor recommenders):
-# download -> prepare -> split -> train (per data set, method, seed) -> tables 2-5 -> figures 2-7.
+# download -> prepare -> split -> train (per data set, method, seed) -> tables 2-5 -> figures 2-7
+# -> a final check that every run finished.
 import os
 import sys
 
@@ -34,10 +35,13 @@ include: "workflow/rules/plot.smk"
 
 
 ##### target rules #####
+# Each target also lists the files of every run: see all_runs() in common.smk.
 rule all:
     input:
         tables=all_tables(),
         figures=all_figures(),
+        runs=all_runs(),
+        complete=COMPLETE,
     default_target: True
 
 
@@ -49,8 +53,10 @@ rule download:
 rule tables:
     input:
         all_tables(),
+        all_runs(),
 
 
 rule figures:
     input:
         all_figures(),
+        all_runs(),

@@ -150,7 +150,7 @@ def _read_json(path, what: str, fix: str) -> dict:
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
-        raise _fail(path, f"is not valid JSON ({exc.msg} at line {exc.lineno}, column {exc.colno}; a truncated "
+        raise _fail(path, f"is not valid JSON ({exc.msg}: line {exc.lineno}, column {exc.colno}; a truncated "
                           f"or edited file?)", fix) from None
     if not isinstance(data, dict) or not data:
         raise _fail(path, f"holds {text.strip()[:40]!r}, not the {what}", fix)
@@ -274,6 +274,10 @@ def read_history(path: str | os.PathLike, summary: Mapping | None = None, *, tes
     return df
 
 
+def _as_json(value):
+    return json.loads(json.dumps(value))
+
+
 def run_identity(path: str | os.PathLike) -> tuple[str, str, str, int]:
     """(protocol, dataset, method, seed) from ``.../runs/{protocol}/{dataset}/{method}/seed{seed}/<file>``."""
     m = _RUN_PATH.search(Path(path).as_posix())
@@ -309,14 +313,14 @@ def check_runs(summaries: Mapping[str, Mapping], expected: Mapping,
             raise _fail(path, "is not a run the config asks for", "leave it out of the inputs")
         found[key] = path
         _, dataset, method, seed = key
-        hyper = expected["runs"][dataset][method]
+        hyper = _as_json(expected["runs"][dataset][method])  # as the summary holds it (tuples as lists)
         differ = [k for k in sorted(set(hyper) | set(s["hyperparameters"])) if hyper.get(k) != s["hyperparameters"].get(k)]
         if differ:
             k = differ[0]
             raise _fail(path, f"was trained with {k}={s['hyperparameters'].get(k)!r}, but the config asks for "
                               f"{k}={hyper.get(k)!r} (hyperparameters.{protocol}.{dataset}.{method}): it is out of date",
                         fix)
-        evaluation = expected["evaluation"]
+        evaluation = _as_json(expected["evaluation"])
         for k in ("clip", "stopping"):
             if s["evaluation"].get(k) != evaluation[k]:
                 raise _fail(path, f"was evaluated with {k} {s['evaluation'].get(k)!r}, but the {protocol} protocol "

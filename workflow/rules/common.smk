@@ -1,7 +1,7 @@
-import hashlib
 from pathlib import Path
 
 import adago.resources
+from adago.codedeps import code_hash
 from adago.fingerprint import file_fingerprint
 from adago.sources import SOURCES
 
@@ -34,28 +34,19 @@ wildcard_constraints:
     seed=r"\d+",
 
 
-# Snakemake cannot see modules imported by rule scripts. A hash of their content, passed as a
-# param, makes an edit to the optimisers re-run training (and an edit to the plotting code re-run
-# only the plots). A param rather than an input: a bare `touch` or a checkout that leaves the
-# content unchanged must not re-run a 30-minute reproduction.
+# Snakemake re-runs a job when its script changes, but cannot see the modules the script imports.
+# Each rule's `code` param hashes the src/adago files its script imports, directly or through other
+# modules (adago.codedeps reads the import statements, it does not import): an edit to one of them
+# re-runs the rule, an edit to a module it never imports - or a new module, whatever its name -
+# does not. A param rather than an input: a bare `touch` or a checkout that leaves the content
+# unchanged must not re-run a 30-minute reproduction.
 SRC = Path(workflow.basedir) / "src" / "adago"
+SCRIPTS = Path(workflow.basedir) / "workflow" / "scripts"
 
 
-def code_hash(stems):
-    files = sorted(p for p in SRC.glob("*.py") if any(p.stem.startswith(s) for s in stems))
-    digest = hashlib.sha256()
-    for p in files:
-        digest.update(p.name.encode())
-        digest.update(p.read_bytes())
-    return digest.hexdigest()[:16]
-
-
-PREPARE_CODE = code_hash(["readers", "dataset", "steps"])
-SPLIT_CODE = code_hash(["splitting", "steps"])
-SYNTHETIC_CODE = code_hash(["synthetic"])
-TRAIN_CODE = code_hash(["model", "optimizers", "metrics", "training", "kernels", "runio", "stopping"])
-TABLE_CODE = code_hash(["tables", "claims", "paper"])
-FIGURE_CODE = code_hash(["figures", "paper"])
+def script_code(script):
+    """Hash of the adago modules that workflow/scripts/``script`` imports (adago.codedeps.code_hash)."""
+    return code_hash(SCRIPTS / script, SRC)
 
 
 def spec(dataset):
@@ -87,6 +78,36 @@ def run_benchmarks(protocol):
     return [f"benchmarks/train/{protocol}/{d}/{m}/seed{s}.tsv" for d in DATASETS for m in METHODS for s in SEEDS]
 
 
+def run_manifests():
+    return [f"results/splits/{d}/seed{s}.json" for d in DATASETS for s in SEEDS]
+
+
+TRAIN_LOG = "logs/train/{protocol}/{dataset}/{method}/seed{seed}.log"
+
+
+def all_runs():
+    """Every file of every run the config asks for. The target rules list them, so a run that is
+    missing (its job killed, its directory deleted) is trained again even where the tables made from
+    it are still there: Snakemake only re-makes a missing file that some job it runs asks for."""
+    return [
+        f
+        for p in PROTOCOLS
+        for f in [*run_summaries(p), *(h for d in DATASETS for h in run_histories(p, d)), *run_benchmarks(p)]
+    ]
+
+
+def expected_runs(protocol, datasets=None):
+    """What the config asks of the runs of ``protocol``: their seeds, evaluation and each (data set,
+    method)'s hyperparameters. A param of the rules that read runs, so changing any run's settings
+    re-makes them, and they check (adago.runio.check_runs) that every summary matches it."""
+    return {
+        "protocol": protocol,
+        "seeds": SEEDS,
+        "evaluation": evaluation(config, protocol),
+        "runs": {d: {m: run_settings(config, protocol, d, m) for m in METHODS} for d in datasets or DATASETS},
+    }
+
+
 TABLES = ["table2", "table3", "table4", "table5"]
 CLAIMS = expand("results/tables/claims.{ext}", ext=["csv", "md", "tex"])
 
@@ -98,6 +119,9 @@ def all_tables():
         *CLAIMS,
         "results/tables/paper_comparison.md",
     ]
+
+
+COMPLETE = "results/complete.json"
 
 
 def all_figures():
