@@ -170,6 +170,32 @@ def test_editing_an_optimiser_reruns_training_but_not_data_preparation(done):
     assert not rules & {"download_dataset", "prepare_dataset", "split_dataset"}, rules
 
 
+@pytest.mark.parametrize("module", ["metrics.py", "warmup.py", "stopping.py"])
+def test_editing_a_module_the_training_script_reaches_reruns_training(done, module):
+    # metrics: imported by training, not by the script; warmup: by the script, and missing from the
+    # hand-kept list of issue 9. Neither is imported by the data steps.
+    rules = _planned_after_editing(done, done / "src/adago" / module)
+    assert "train" in rules, rules
+    assert not rules & {"prepare_dataset", "split_dataset"}, rules
+
+
+def test_editing_a_module_only_the_claims_import_reruns_only_the_claims(done):
+    rules = _planned_after_editing(done, done / "src/adago/claims.py")
+    assert rules == {"make_claims", "check_results", "all"}, rules
+
+
+def test_a_new_module_named_like_an_imported_one_reruns_nothing(done):
+    # issue 9: name prefixes would have swept in training_notes.py with training.py.
+    new = [done / "src/adago" / name for name in ("training_notes.py", "optimizers_old.py", "dataset2.py")]
+    for path in new:
+        path.write_text("x = 1\n")
+    try:
+        assert nothing_to_do(snakemake(done, "-n"))
+    finally:
+        for path in new:
+            path.unlink()
+
+
 def test_a_run_after_reverting_edits_has_nothing_to_do(done):
     assert nothing_to_do(snakemake(done, "-n"))
 
