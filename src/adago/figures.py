@@ -191,7 +191,7 @@ def convergence_figure(histories: Mapping[str, Sequence[pd.DataFrame]], label: s
     ax_e.legend(fontsize=8)
     handles = [plt.Line2D([], [], marker="o", color="0.3", ls="", ms=3.5, label="a seed's best-validation epoch"),
                plt.Line2D([], [], marker="D", color="0.3", mec="black", ls="", label="mean ± std of those")]
-    if n_diverged:
+    if crosses:
         handles.append(plt.Line2D([], [], marker="x", color=DIVERGED_COLOR, mew=2, ls="",
                                   label="last epoch before a run diverged"))
     ax_t.legend(handles=handles, fontsize=8)
