@@ -35,6 +35,41 @@ def test_the_shipped_configs_are_valid_alone_and_merged_over_the_main_one():
         check_config(merged, SCHEMA)
 
 
+@pytest.mark.parametrize("configfile, dataset", [("config.yaml", "douban"), ("config.yaml", "ml1m"),
+                                                 ("config.yaml", "synthetic"), ("ml1m_like.yaml", "ml1m_like")])
+@pytest.mark.parametrize("protocol", ["paper", "tuned"])
+def test_each_shipped_ablation_differs_from_adago_only_in_what_it_fixes(configfile, dataset, protocol):
+    import yaml
+    from snakemake.utils import update_config
+
+    from adago.optimizers import METHODS
+    from adago.protocols import run_settings
+
+    cfg = yaml.safe_load((REPO / "config/config.yaml").read_text())
+    update_config(cfg, yaml.safe_load((REPO / "config" / configfile).read_text()))
+    cfg = check_config({**cfg, "datasets": [dataset], "methods": list(METHODS)}, SCHEMA)
+    base = run_settings(cfg, protocol, dataset, "adago")
+    for name, spec in METHODS.items():
+        if spec.algorithm != "adago" or name == "adago":
+            continue
+        run = run_settings(cfg, protocol, dataset, name)
+        # A full-batch step needs its own learning rate; nothing else may differ.
+        free = {"method", *spec.fixed} | ({"lr"} if spec.fixed.get("batch") == "full" else set())
+        assert {k: v for k, v in run.items() if k not in free} == {k: v for k, v in base.items() if k not in free}, name
+
+
+@pytest.mark.parametrize("method", ["als", "adago-full", "adahessian", "adago-nodamp"])
+def test_the_paper_protocol_leaves_a_method_what_its_name_and_algorithm_require(method):
+    from adago.protocols import open_keys, run_settings
+
+    cfg = check_config({"datasets": ["douban"], "methods": [method]}, SCHEMA)
+    settings = run_settings(cfg, "paper", "douban", method)
+    assert (settings["rank"], settings["reg"], settings["init_high"]) == (20, 0.03, 0.004)  # the paper's model
+    expected_batch = {"als": "full", "adago-full": "full"}.get(method, "rating")
+    assert settings["batch"] == expected_batch
+    assert "damping" not in open_keys("paper", "adago-nodamp") and "lr" not in open_keys("paper", "als")
+
+
 @pytest.mark.parametrize(
     "config, key",
     [

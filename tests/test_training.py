@@ -39,7 +39,15 @@ CONVERGING = {
     "sgd": dict(method="sgd", lr=0.002, init_high=0.1, patience=20),
     "adam": dict(method="adam", lr=0.005, init_high=0.1, patience=20),
     "adago": dict(method="adago", lr=0.005, init_high=0.1, patience=20),
+    "adahessian": dict(method="adahessian", lr=0.01, init_high=0.1, patience=20),
+    "als": dict(method="als", init_high=0.1, patience=20),
     "adago-full-batch": dict(method="adago", batch="full", lr=0.1, init_high=0.3, patience=30),
+    # The AdaGO ablations (adago-full is the full-batch AdaGO above, under its method name).
+    "adago-nodamp": dict(method="adago-nodamp", lr=0.005, init_high=0.1, patience=20),
+    "adago-noreg": dict(method="adago-noreg", lr=0.005, init_high=0.1, patience=20),
+    "adago-k05": dict(method="adago-k05", lr=0.005, init_high=0.1, patience=20),
+    "adago-global-t": dict(method="adago-global-t", lr=0.005, init_high=0.1, patience=20),
+    "adago-full": dict(method="adago-full", lr=0.1, init_high=0.3, patience=30),
     "sgd-full-batch": dict(method="sgd", batch="full", lr=0.0005, init_high=0.3, patience=30),
 }
 
@@ -49,6 +57,19 @@ def test_every_optimiser_reaches_the_noise_level_on_synthetic_low_rank_data(synt
     result = run(synthetic_split, **CONVERGING[name])
     assert result.best["rmse"]["test_rmse"] <= 1.10 * NOISE
     assert result.best["mae"]["test_mae"] <= 1.10 * NOISE * math.sqrt(2 / math.pi)
+
+
+@pytest.mark.parametrize("variant", ["adago-nodamp", "adago-noreg", "adago-k05", "adago-global-t", "adago-full"])
+def test_an_ablation_is_adago_with_its_fixed_setting_and_nothing_else(synthetic_split, variant):
+    from adago.optimizers import METHODS
+
+    cfg = dict(lr=0.01, max_epochs=4, use_bias=True)
+    a = run(synthetic_split, method=variant, **cfg)
+    b = run(synthetic_split, method="adago", **METHODS[variant].fixed, **cfg)
+    pd.testing.assert_frame_equal(a.history.drop(columns="seconds"), b.history.drop(columns="seconds"),
+                                  check_exact=True)
+    c = run(synthetic_split, method="adago", **cfg)  # and the setting does matter
+    assert not a.history["train_loss"].equals(c.history["train_loss"])
 
 
 def test_history_has_the_documented_columns_and_best_rows(synthetic_split):
@@ -73,17 +94,28 @@ def test_history_has_the_documented_columns_and_best_rows(synthetic_split):
 
 
 def test_same_seed_gives_identical_history(synthetic_split):
-    for cfg in (dict(method="adago", max_epochs=15), dict(method="sgd", batch="full", max_epochs=8)):
+    for cfg in (dict(method="adago", max_epochs=15), dict(method="sgd", batch="full", max_epochs=8),
+                dict(method="adahessian", max_epochs=5)):
         a = run(synthetic_split, seed=7, **cfg).history.drop(columns="seconds")
         b = run(synthetic_split, seed=7, **cfg).history.drop(columns="seconds")
         pd.testing.assert_frame_equal(a, b, check_exact=True)
 
 
-def test_thread_count_does_not_change_history(synthetic_split):
-    cfg = dict(method="adago", batch="full", lr=0.1, max_epochs=8)
+@pytest.mark.parametrize("cfg", [dict(method="adago", batch="full", lr=0.1, max_epochs=8),
+                                 dict(method="als", max_epochs=4, init_high=0.1, use_bias=True)],
+                         ids=["adago-full-batch", "als"])
+def test_thread_count_does_not_change_history(synthetic_split, cfg):
     a = run(synthetic_split, threads=1, **cfg).history.drop(columns="seconds")
     b = run(synthetic_split, threads=2, **cfg).history.drop(columns="seconds")
     pd.testing.assert_frame_equal(a, b, check_exact=True)
+
+
+def test_each_weighted_als_epoch_never_increases_the_training_loss(synthetic_split):
+    # Weighted-lambda ALS minimises this very loss exactly, one block at a time.
+    loss = run(synthetic_split, method="als", dtype="float64", max_epochs=15, patience=20,
+               init_high=0.1).history["train_loss"].to_numpy()
+    assert np.all(np.diff(loss) <= 1e-10 * loss[:-1])
+    assert loss[-1] < 0.5 * loss[0]
 
 
 def test_different_seed_gives_different_initialisation(synthetic_split):
@@ -212,3 +244,32 @@ def test_the_tuned_protocol_does_not_stop_on_the_plateau_near_the_initial_factor
         assert results["paper"].best["rmse"]["test_rmse"] > 1.0, "the paper protocol stops on the plateau"
         assert results["paper"].best["rmse"]["epoch"] < 20
         assert results["tuned"].best["rmse"]["test_rmse"] <= 1.10 * NOISE
+
+
+_CACHE_PROBE = """
+import hashlib, numpy as np
+from adago.optimizers import TrainConfig
+from adago.synthetic import low_rank_ratings
+from adago.training import train
+d = low_rank_ratings(60, 50, 1500, rank=3, noise_std=0.3, seed=3)
+data = (d.user, d.item, d.rating)
+for c in ({"method": "adam", "batch": "full"}, {"method": "adago", "batch": "full", "use_bias": True},
+          {"method": "als", "use_bias": True}, {"method": "adahessian", "use_bias": True}):
+    r = train(data, data, None, n_users=d.n_users, n_items=d.n_items, seed=5,
+              config=TrainConfig(**c, max_epochs=4, init_high=0.1, rank=4))
+    print(hashlib.sha256(r.history["train_loss"].to_numpy().tobytes() + r.params["P"].tobytes()).hexdigest())
+"""
+
+
+def test_a_run_from_cached_kernels_repeats_the_run_that_compiled_them(tmp_path):
+    # Parallel jobs share one Numba cache: the first compiles, the others load. An inlined helper
+    # in a prange body once made the two round differently.
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "NUMBA_CACHE_DIR": str(tmp_path)}
+    runs = [subprocess.run([sys.executable, "-c", _CACHE_PROBE], env=env, capture_output=True, text=True,
+                           check=True).stdout for _ in range(2)]
+    assert any(tmp_path.rglob("*.nbc"))  # the second run really loaded a cache
+    assert runs[0] == runs[1] and len(runs[0].split()) == 4

@@ -32,7 +32,10 @@ FIGURES = {
     6: ("mae_epoch", "epoch of best validation MAE", "Figure 6. Epochs used (MAE)"),
     7: ("mae_seconds", "seconds to best validation MAE", "Figure 7. Time used (MAE)"),
 }
-COLORS = {"adago": "#d62728", "adam": "#1f77b4", "sgd": "#2ca02c"}
+# The paper's methods keep their colours; the baselines and AdaGO's ablations get their own.
+COLORS = {"adago": "#d62728", "adam": "#1f77b4", "sgd": "#2ca02c", "adahessian": "#9467bd",
+          "als": "#8c564b", "adago-nodamp": "#ff7f0e", "adago-noreg": "#e377c2",
+          "adago-k05": "#bcbd22", "adago-global-t": "#17becf", "adago-full": "#e7ba52"}
 PAPER_COLOR = "0.45"
 DIVERGED_COLOR = "#b00000"
 
@@ -60,7 +63,11 @@ def comparison_figure(runs: pd.DataFrame, number: int, labels: Mapping[str, str]
     status = runs["status"] if "status" in runs else pd.Series("complete", index=runs.index)
     n_diverged = runs[status == "diverged"].groupby(["dataset", "method"]).size()
     runs = runs[status == "complete"]
-    fig, axes = plt.subplots(1, len(datasets), figsize=(4.2 * len(datasets) + 0.6, 3.8), squeeze=False)
+    # A panel widens with the number of methods (the paper's three fit 4.2 in) and, past four,
+    # its labels slant so that baselines and ablations stay readable.
+    width = max(4.2, 0.6 * len(methods) + 1.2)
+    slant = {"rotation": 15} if len(methods) <= 4 else {"rotation": 35, "ha": "right", "rotation_mode": "anchor"}
+    fig, axes = plt.subplots(1, len(datasets), figsize=(width * len(datasets) + 0.6, 3.8), squeeze=False)
     rng = np.random.default_rng(0)  # fixed jitter: the same data gives the same picture
     any_paper = False
     for ax, dataset in zip(axes[0], datasets):
@@ -90,7 +97,7 @@ def comparison_figure(runs: pd.DataFrame, number: int, labels: Mapping[str, str]
                 if from_zero:
                     ax.annotate(_short(theirs[0]), (x + 0.18, theirs[0] + theirs[1]), textcoords="offset points",
                                 xytext=(0, 4), ha="center", fontsize=7, color=PAPER_COLOR)
-        ax.set_xticks(range(len(methods)), [method_label(m) for m in methods], rotation=15)
+        ax.set_xticks(range(len(methods)), [method_label(m) for m in methods], **slant)
         ax.set_xlim(-0.6, len(methods) - 0.4)
         if from_zero:
             ax.set_ylim(0, 1.15 * top)

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from adago.optimizers import ConfigError, TrainConfig
+from adago.optimizers import ALGORITHMS, METHODS, ConfigError, TrainConfig
 from adago.stopping import Stopping
 
 PROTOCOLS = ("paper", "tuned")
@@ -35,7 +35,8 @@ PAPER_FIXED = {
 }
 PAPER_STOPPING = Stopping(rule="authors", mode="separate")
 PAPER_CLIP = False
-# What the paper leaves open, per method; a method not listed has only its learning rate open.
+# What the paper leaves open, per algorithm; one not listed has only its learning rate open. A
+# method never gets a key its name fixes (AdaGO's ablations) or a learning rate it has not (ALS).
 PAPER_OPEN = {"adago": ("lr", "damping", "omega"), "adam": ("lr",), "sgd": ("lr",)}
 # Set once for every run of a protocol (by top-level keys in the tuned protocol), never per method.
 RUN_LEVEL_KEYS = {"max_epochs": "max_epochs", "tol": "training.tol", "patience": "training.patience"}
@@ -45,8 +46,19 @@ def open_keys(protocol: str, method: str) -> tuple[str, ...] | None:
     """The options a config or the tuning stage may set for ``method``; None means every
     TrainConfig option except the run-level ones."""
     if protocol == "paper":
-        return PAPER_OPEN.get(method, ("lr",))
+        spec = METHODS[method]
+        keys = PAPER_OPEN.get(spec.algorithm, ("lr",))
+        return tuple(k for k in keys if k not in spec.fixed
+                     and (k != "lr" or ALGORITHMS[spec.algorithm].learning_rate))
     return None
+
+
+def paper_fixed(method: str) -> dict:
+    """PAPER_FIXED as it applies to ``method``: a setting the method's name fixes (adago-full's
+    full batch) or a step granularity its algorithm lacks (ALS has no per-rating steps) wins."""
+    spec = METHODS[method]
+    return {k: v for k, v in PAPER_FIXED.items()
+            if k not in spec.fixed and (k != "batch" or v in ALGORITHMS[spec.algorithm].batches)}
 
 
 def check_options(protocol: str, method: str, options: Mapping, where: str) -> None:
@@ -86,7 +98,7 @@ def run_settings(cfg: Mapping, protocol: str, dataset: str, method: str, tuned: 
     tuned = dict(tuned or {})
     check_options(protocol, method, tuned, f"results/tuning/{protocol}/{dataset}/{method}/best.json")
     if protocol == "paper":
-        base = dict(PAPER_FIXED)
+        base = paper_fixed(method)
     else:
         base = {"max_epochs": cfg["max_epochs"], "tol": cfg["training"]["tol"],
                 "patience": cfg["training"]["patience"]}

@@ -1,9 +1,10 @@
 """The training loop: epochs, per-epoch evaluation and history, early stopping, divergence.
 
 ``train`` owns every allocation (factors, optimiser state, shuffled copy of the training triples,
-prediction buffers) and calls the kernels of :mod:`adago.kernels` once per epoch. The clock
-(``seconds``) runs only around the training work of an epoch - the reshuffle and the pass (or the
-full-batch gradient and step) - never around evaluation, which is what Tables 4-5's "time" means.
+prediction buffers) and runs the method's update-rule family (:mod:`adago.optimizers.families`)
+once per epoch. The clock (``seconds``) runs only around the training work of an epoch - the
+reshuffle and the pass (or the full-batch step, or ALS's two sweeps) - never around evaluation,
+which is what Tables 4-5's "time" means.
 
 Early stopping (:mod:`adago.stopping`): each of validation RMSE and MAE has its own best value
 and stall count under a named rule ('authors' or 'running-best'); by default each metric is frozen
@@ -23,15 +24,13 @@ import numba
 import numpy as np
 import pandas as pd
 
-from adago import kernels as K
 from adago.metrics import errors
 from adago.model import init_factors
 from adago.optimizers import TrainConfig
+from adago.optimizers import shared as K
+from adago.optimizers.families import FAMILIES
 from adago.runio import HISTORY_COLUMNS
 from adago.stopping import EarlyStopping, Stopping, replay  # noqa: F401 (re-exported)
-
-_BC_TABLE_MAX = 1 << 22
-_SGD_VARIANT = {"plain": K.SGD_PLAIN, "momentum": K.SGD_MOMENTUM, "nesterov": K.SGD_NESTEROV}
 
 
 class DivergenceError(RuntimeError):
@@ -165,33 +164,13 @@ def _triples(t, name, n_users, n_items, dtype) -> Triples:
     return u, i, r
 
 
-def bias_correction_table(beta: float, dtype) -> np.ndarray:
-    """table[t] = 1 / (1 - beta^t) for t = 0..T (table[0] = 1, unused); kernels clamp t to T.
-
-    T is the first t with beta^t < eps(dtype)/4, where 1/(1 - beta^t) rounds to exactly 1 in
-    ``dtype``, so clamping is exact - unless T would exceed 2^22 (beta within ~1e-5 of 1), where the
-    table is cut and the clamped factor is off by at most beta^(2^22) relative. A table instead
-    of ``pow`` in the inner loop: measured 1.5x on a per-rating Adam epoch.
-    """
-    dtype = np.dtype(dtype)
-    if beta == 0.0:
-        n = 2
-    else:
-        n = int(math.ceil(math.log(np.finfo(dtype).eps / 4) / math.log(beta))) + 2
-    n = min(max(n, 2), _BC_TABLE_MAX)
-    t = np.arange(n, dtype=np.float64)
-    with np.errstate(divide="ignore"):
-        table = 1.0 / (1.0 - beta ** t)
-    table[0] = 1.0
-    return table.astype(dtype)
-
-
 class _Run:
     """State of one training run; ``fit`` runs the epochs.
 
-    Parameters and optimiser state live packed per row (see :mod:`adago.kernels`):
-    U[u] = [p_u, state...], V[i] = [q_i, state...], BU/BV the same for biases; S slots per row =
-    1 (plain SGD), 2 (momentum/Nesterov: velocity) or 3 (Adam/AdaGO: m, s).
+    Parameters and optimiser state live packed per row (see :mod:`adago.optimizers.shared`):
+    U[u] = [p_u, state...], V[i] = [q_i, state...], BU/BV the same for biases, with as many slots
+    per row as the method's family needs (``rule.slots``). The family (``rule``) holds the rest of
+    its state (step counters, full-batch buffers) and runs the epochs.
     """
 
     def __init__(self, tr, va, te, n_users, n_items, cfg: TrainConfig, seed, rating_range, log):
@@ -204,10 +183,8 @@ class _Run:
         P, Q = init_factors(n_users, n_items, cfg.rank, cfg.init_low, cfg.init_high, rng, dt)
         # The shuffle stream is drawn from the same generator right after the factors.
         self.rng_state = np.array([rng.integers(0, 2**63, dtype=np.uint64)], dtype=np.uint64)
-        if cfg.method == "sgd":
-            slots = 1 if cfg.sgd_variant == "plain" else 2
-        else:
-            slots = 3
+        self.rule = FAMILIES[cfg.algorithm](cfg, dt, tr, n_users, n_items, rng)
+        slots = self.rule.slots
         self.U = np.zeros((n_users, slots, cfg.rank), dt)
         self.V = np.zeros((n_items, slots, cfg.rank), dt)
         self.U[:, 0, :] = P
@@ -219,79 +196,19 @@ class _Run:
         self.mu = f(tr[2].astype(np.float64).mean()) if cfg.use_bias else f(0.0)
         self.n_per_user = np.bincount(tr[0], minlength=n_users).astype(np.float64)
         self.n_per_item = np.bincount(tr[1], minlength=n_items).astype(np.float64)
-        self.beta2 = cfg.omega if cfg.method == "adago" else cfg.beta2
-        self.bc1 = bias_correction_table(cfg.beta1, dt)
-        self.bc2 = bias_correction_table(self.beta2, dt)
-        self.t_user = np.zeros(n_users, np.int64)
-        self.t_item = np.zeros(n_items, np.int64)
-        self.t_global = np.zeros(1, np.int64)
-        self.curv = cfg.reg if cfg.reg_in_curvature else 0.0
-        self.half_power = f(cfg.hessian_power / 2.0) if cfg.method == "adago" else f(0.5)
         # Evaluation buffers (allocated once).
         self.pred_tr = np.empty(len(tr[2]), dt)
         self.pred_va = np.empty(len(va[2]), dt)
         self.pred_te = np.empty(0 if te is None else len(te[2]), dt)
-        if cfg.batch == "full":
-            self._prepare_full_batch(n_users, n_items)
 
     # -------------------------------------------------------------------------- one epoch
     def _epoch_rating(self) -> None:
-        c, f = self.cfg, self.dt.type
-        u, i, r = self.tr
-        K.shuffle_triples(u, i, r, self.rng_state)
-        if c.method == "sgd":
-            K.EPOCH_SGD[_SGD_VARIANT[c.sgd_variant]](
-                u, i, r, self.U, self.V, self.BU, self.BV, self.mu,
-                f(c.lr), f(c.reg), f(c.momentum), c.use_bias)
-        else:
-            kernel = K.epoch_adago_rating if c.method == "adago" else K.epoch_adam_rating
-            kernel(u, i, r, self.U, self.V, self.BU, self.BV, self.mu,
-                   self.t_user, self.t_item, self.t_global, self.bc1, self.bc2,
-                   f(c.lr), f(c.reg), f(c.beta1), f(self.beta2), f(c.eps),
-                   f(self.curv + c.damping), self.half_power, c.step_counter == "row", c.use_bias)
-
-    def _prepare_full_batch(self, n_users, n_items) -> None:
-        u, i, _ = self.tr
-        self.order_u = np.argsort(u, kind="stable").astype(np.int64)
-        self.order_i = np.argsort(i, kind="stable").astype(np.int64)
-        self.ptr_u = np.concatenate([[0], np.cumsum(np.bincount(u, minlength=n_users))]).astype(np.int64)
-        self.ptr_i = np.concatenate([[0], np.cumsum(np.bincount(i, minlength=n_items))]).astype(np.int64)
-        self.resid = np.empty(len(u), self.dt)
-        R = self.cfg.rank
-        z = lambda n, m: np.zeros((n, m), self.dt)  # noqa: E731
-        nu, ni = self.U.shape[0], self.V.shape[0]
-        self.GP, self.DP, self.GQ, self.DQ = z(nu, R), z(nu, R), z(ni, R), z(ni, R)
-        self.gbu, self.dbu = np.zeros(self.BU.shape[0], self.dt), np.zeros(self.BU.shape[0], self.dt)
-        self.gbi, self.dbi = np.zeros(self.BV.shape[0], self.dt), np.zeros(self.BV.shape[0], self.dt)
+        K.shuffle_triples(*self.tr, self.rng_state)
+        self.rule.epoch_rating(self.tr, self.U, self.V, self.BU, self.BV, self.mu)
 
     def _epoch_full(self, epoch: int) -> None:
-        """One full-batch step: gradient and GN diagonal of the whole sum at the current point."""
-        c, f = self.cfg, self.dt.type
-        u, i, r = self.tr
-        U, V, BU, BV = self.U, self.V, self.BU, self.BV
-        K.residuals(u, i, r, U, V, BU, BV, self.mu, c.use_bias, self.resid)
-        reg, curv, a = f(c.reg), f(self.curv), f(c.damping)
-        K.full_gradient_rows(self.ptr_u, self.order_u, i, self.resid, U[:, 0, :], V[:, 0, :],
-                             BU[:, 0], reg, curv, a, self.GP, self.DP, self.gbu, self.dbu, c.use_bias)
-        K.full_gradient_rows(self.ptr_i, self.order_i, u, self.resid, V[:, 0, :], U[:, 0, :],
-                             BV[:, 0], reg, curv, a, self.GQ, self.DQ, self.gbi, self.dbi, c.use_bias)
-        # (parameter block, its state array, gradient, GN diagonal); 2-D views throughout.
-        blocks = [(U, self.GP, self.DP), (V, self.GQ, self.DQ)]
-        if c.use_bias:
-            blocks += [(BU[:, None, :].transpose(0, 2, 1), self.gbu[:, None], self.dbu[:, None]),
-                       (BV[:, None, :].transpose(0, 2, 1), self.gbi[:, None], self.dbi[:, None])]
-        if c.method == "sgd":
-            for X, G, _D in blocks:
-                vel = X[:, 1, :] if X.shape[1] > 1 else X[:, 0, :]  # unused by plain SGD
-                K.step_sgd_full(X[:, 0, :], G, vel, f(c.lr), f(c.momentum),
-                                _SGD_VARIANT[c.sgd_variant])
-            return
-        # Every row with a rating is updated every step, so 'row' and 'global' counters coincide.
-        c1 = self.bc1[min(epoch, len(self.bc1) - 1)]
-        c2 = self.bc2[min(epoch, len(self.bc2) - 1)]
-        for X, G, D in blocks:
-            K.step_adam_full(X[:, 0, :], G, D, X[:, 1, :], X[:, 2, :], c1, c2, f(c.lr), f(c.beta1),
-                             f(self.beta2), f(c.eps), self.half_power, c.method == "adago")
+        """One full-batch step: gradient (and curvature) of the whole sum at the current point."""
+        self.rule.epoch_full(self.tr, self.U, self.V, self.BU, self.BV, self.mu, epoch)
 
     # -------------------------------------------------------------------------- evaluation
     def _predict(self, data, buf) -> None:

@@ -1,6 +1,6 @@
-# Figures 2-7 (per data set, the three methods, spread over seeds, the paper's values beside ours)
-# and convergence curves, per protocol. Each figure is its own rule (its own report caption) and
-# job, so regenerating one never touches the others or the training.
+# Figures 2-7 (per data set, the configured methods, spread over seeds, the paper's values beside
+# ours) and convergence curves, per protocol. Each figure is its own rule (its own report caption)
+# and job, so regenerating one never touches the others or the training.
 
 for _fig in range(2, 8):
 

@@ -8,8 +8,10 @@ and mark it, and the workflow's final check (check_results) fails naming it.
 import os
 import time
 
-# Numba reads its cache location at import; one cache shared by all jobs (see adago.warmup).
-os.environ.setdefault("NUMBA_CACHE_DIR", snakemake.params.numba_cache)
+from adago.numbacache import numba_cache_dir
+
+# Numba reads its cache location at import: the workflow's cache, or the node's on a cluster.
+os.environ["NUMBA_CACHE_DIR"] = numba_cache_dir(snakemake.params.numba_cache)
 
 from adago.dataset import load_ratings, rating_range_policy  # noqa: E402
 from adago.checksums import sha256_file  # noqa: E402
