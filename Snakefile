@@ -35,12 +35,12 @@ include: "workflow/rules/plot.smk"
 
 
 ##### target rules #####
-# Each target also lists the files of every run: see all_runs() in common.smk.
+# Each target also lists the run files that are missing under existing tables: stale_run_files() in common.smk.
 rule all:
     input:
         tables=all_tables(),
         figures=all_figures(),
-        runs=all_runs(),
+        runs=stale_run_files,
         complete=COMPLETE,
     default_target: True
 
@@ -53,10 +53,10 @@ rule download:
 rule tables:
     input:
         all_tables(),
-        all_runs(),
+        stale_run_files,
 
 
 rule figures:
     input:
         all_figures(),
-        all_runs(),
+        stale_run_files,

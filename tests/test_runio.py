@@ -295,17 +295,15 @@ def test_a_runs_csv_that_lost_rows_or_columns_is_named(runs_csv, edit, problem):
 
 
 # ---------------------------------------------------------------------------- completeness
-def test_check_complete_names_every_diverged_run_its_log_and_the_settings_to_change():
-    good = _summary(_history(5), 5)
-    bad = _diverged_summary(3)
-    summaries = {"results/runs/tuned/synthetic/adago/seed1/summary.json": {**good, "method": "adago"},
-                 "results/runs/tuned/synthetic/sgd/seed1/summary.json": bad}
+def test_check_complete_names_every_diverged_run_its_log_and_the_settings_to_change(runs_csv):
+    runs = runio.read_runs(runs_csv, EXPECTED_RUNS)  # as check_results reads them
     with pytest.raises(runio.IncompleteResultsError) as err:
-        runio.check_complete(summaries, "logs/train/{protocol}/{dataset}/{method}/seed{seed}.log")
+        runio.check_complete(runs, "results/runs/{protocol}/{dataset}/{method}/seed{seed}",
+                             "logs/train/{protocol}/{dataset}/{method}/seed{seed}.log")
     message = str(err.value)
-    assert message.startswith("1 of 2 runs diverged")
-    assert ("results/runs/tuned/synthetic/sgd/seed1: diverged at epoch 4 (training loss is nan); "
-            "log logs/train/tuned/synthetic/sgd/seed1.log") in message
+    assert message.startswith("1 of 4 runs diverged")
+    assert ("results/runs/tuned/synthetic/sgd/seed2: diverged at epoch 4 (training loss is nan); "
+            "log logs/train/tuned/synthetic/sgd/seed2.log") in message
     assert "hyperparameters.tuned.synthetic.sgd" in message and "adago" not in message.split("\n")[1]
-    record = runio.check_complete({k: v for k, v in summaries.items() if "adago" in k})
-    assert record == {"status": "complete", "runs": 1, "runs_per_protocol": {"tuned": 1}}
+    record = runio.check_complete(runs[runs["method"] == "adago"])
+    assert record == {"status": "complete", "runs": 2, "runs_per_protocol": {"tuned": 2}}

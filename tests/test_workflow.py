@@ -118,6 +118,14 @@ def test_a_second_dry_run_has_nothing_to_do(done):
     assert result.returncode == 0 and nothing_to_do(result), result.stdout[-2000:]
 
 
+def test_the_final_check_and_the_targets_name_no_run_file_when_none_is_missing(done):
+    # The console stays short: check_results lists the runs.csv files and one output per table and
+    # figure job, and the targets name only run files that are missing (here none), not every run's.
+    out = snakemake(done, "-n", "--forcerun", "check_results").stdout
+    assert "rule check_results:" in out and "rule all:" in out, out[-2000:]
+    assert "results/runs/" not in out and "benchmarks/train/" not in out, out[-4000:]
+
+
 def _planned_after_editing(workdir, path):
     """Rules a dry run would execute after a comment is added to ``path`` (restored afterwards).
 

@@ -123,6 +123,19 @@ def test_deleting_a_run_directory_retrains_that_run_and_remakes_the_tables(workd
     assert nothing_to_do(snakemake(workdir, "-n"))
 
 
+@pytest.mark.parametrize("name", [f"{RUNS}/adago/seed1/history.csv", "benchmarks/train/tuned/synthetic/adago/seed1.tsv"])
+def test_a_run_missing_one_of_its_files_is_planned_again(workdir, name):
+    path = workdir / name
+    original, stat = path.read_bytes(), path.stat()
+    path.unlink()
+    try:
+        planned = snakemake(workdir, "-n").stdout
+    finally:
+        path.write_bytes(original)
+        os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    assert f"output: {RUNS}/adago/seed1/history.csv" in planned and "rule aggregate_runs:" in planned, planned[-3000:]
+
+
 def _restore_after(workdir, path: Path, damage) -> str:
     """Damage ``path``, run the workflow (which must fail), put the file back, run again; the failing
     run's output. The file keeps its mtime on return, so the run that follows re-makes what failed."""

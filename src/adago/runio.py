@@ -444,28 +444,26 @@ class IncompleteResultsError(RuntimeError):
     """Some runs the config asks for diverged: the tables and figures are partial."""
 
 
-def check_complete(summaries: Mapping[str, Mapping], train_log: str | None = None) -> dict:
-    """Raise :class:`IncompleteResultsError` if any run (path -> :func:`read_summary`) diverged,
-    naming each, where it diverged, its log (``train_log``: a pattern with {protocol}, {dataset},
-    {method}, {seed}) and the config keys of the settings to change; else return a record of the
-    complete result (the number of runs per protocol)."""
-    bad = {p: s for p, s in summaries.items() if s["status"] == "diverged"}
-    if bad:
+def check_complete(runs: pd.DataFrame, run_dir: str | None = None, train_log: str | None = None) -> dict:
+    """Raise :class:`IncompleteResultsError` if any run of ``runs`` (:func:`read_runs` rows, of every
+    protocol) diverged, naming each, its directory (``run_dir``) and log (``train_log``), both patterns
+    with {protocol}, {dataset}, {method}, {seed}), the epoch and why, and the config keys of the
+    settings to change; else return a record of the complete result (the number of runs per protocol)."""
+    bad = runs[runs["status"] == "diverged"].sort_values(list(RUN_KEY))
+    if len(bad):
         lines = []
-        for path, s in sorted(bad.items()):
-            d = s["diverged"]
-            log = "" if train_log is None else "; log " + train_log.format(
-                protocol=s["protocol"], dataset=s["dataset"], method=s["method"], seed=s["seed"])
-            lines.append(f"  {Path(path).parent}: diverged at epoch {d['epoch']} ({d['detail']}){log}")
-        keys = sorted({f"hyperparameters.{s['protocol']}.{s['dataset']}.{s['method']}" for s in bad.values()})
-        k, n = len(bad), len(summaries)
+        for r in bad.itertuples():
+            key = {k: getattr(r, k) for k in RUN_KEY}
+            where = run_dir.format(**key) if run_dir else "/".join(map(str, key.values()))
+            log = "" if train_log is None else "; log " + train_log.format(**key)
+            lines.append(f"  {where}: diverged at epoch {r.diverged_epoch:.0f} ({r.diverged_detail}){log}")
+        keys = sorted({f"hyperparameters.{r.protocol}.{r.dataset}.{r.method}" for r in bad.itertuples()})
+        k, n = len(bad), len(runs)
         raise IncompleteResultsError(
             f"{k} of {n} runs diverged, so the results are incomplete: the tables and figures cover the "
             f"{n - k} finished runs, count the diverged ones (n_diverged in Tables 4-5, the claims' pairs) "
             f"and mark them (✕) in the figures.\n" + "\n".join(lines) +
             f"\nLower the learning rate (or change other settings) under {', '.join(keys)} and run the "
             f"workflow again: only those runs are trained again.")
-    per_protocol: dict[str, int] = {}
-    for s in summaries.values():
-        per_protocol[s["protocol"]] = per_protocol.get(s["protocol"], 0) + 1
-    return {"status": "complete", "runs": len(summaries), "runs_per_protocol": per_protocol}
+    per_protocol = {str(p): int(c) for p, c in runs.groupby("protocol").size().items()}
+    return {"status": "complete", "runs": len(runs), "runs_per_protocol": per_protocol}

@@ -87,20 +87,22 @@ rule make_claims:
 
 # Last: tables and figures are made for every run that finished, diverged runs counted and marked in
 # them; this check then fails (non-zero exit, naming each diverged run, its log and the settings to
-# change) so that a partial result is never taken for a whole one. Its output exists only when every
-# run the config asks for is complete.
+# change) so that a partial result is never taken for a whole one. It reads the runs.csv files (each
+# checked against the config) and waits for one output of every table and figure job, so its job
+# listing stays short. Its output exists only when every run the config asks for is complete.
 rule check_results:
     input:
-        summaries=[s for p in PROTOCOLS for s in run_summaries(p)],
-        tables=all_tables(),
-        figures=all_figures(),
+        runs=expand("results/tables/{protocol}/runs.csv", protocol=PROTOCOLS),
+        after=last_outputs(),
     output:
         COMPLETE,
     log:
         "logs/aggregate/check_results.log",
     params:
         code=script_code("check_results.py"),
-        # A pattern, not expanded here: the script fills it in per diverged run.
+        expected=[{"protocol": p, "datasets": DATASETS, "methods": METHODS, "seeds": SEEDS} for p in PROTOCOLS],
+        # Patterns, not expanded here: the script fills them in per diverged run.
+        run_dir=lambda w: run_dir("{protocol}", "{dataset}", "{method}", "{seed}"),
         train_log=lambda w: TRAIN_LOG,
     conda:
         "../../envs/adago.yaml"

@@ -1,4 +1,5 @@
 import math
+import os
 import re
 from pathlib import Path
 
@@ -88,15 +89,20 @@ def run_manifests():
 TRAIN_LOG = "logs/train/{protocol}/{dataset}/{method}/seed{seed}.log"
 
 
-def all_runs():
-    """Every file of every run the config asks for. The target rules list them, so a run that is
-    missing (its job killed, its directory deleted) is trained again even where the tables made from
-    it are still there: Snakemake only re-makes a missing file that some job it runs asks for."""
-    return [
-        f
-        for p in PROTOCOLS
-        for f in [*run_summaries(p), *(h for d in DATASETS for h in run_histories(p, d)), *run_benchmarks(p)]
-    ]
+def run_files(protocol):
+    """Every file of every run of ``protocol``: summaries, histories and benchmarks."""
+    return [*run_summaries(protocol), *(h for d in DATASETS for h in run_histories(protocol, d)),
+            *run_benchmarks(protocol)]
+
+
+def stale_run_files(wildcards=None):
+    """The run files that are missing although the runs.csv made from them exists: the target rules
+    list them. Snakemake re-makes a missing file only for a job it runs, and once runs.csv is there no
+    job asks for a run (its job killed, its directory deleted): 'Nothing to be done' would stand over
+    tables of runs that are gone. Listed, such a run is trained again and all made from it remade.
+    Only the missing ones, so that the console of a finished or fresh workflow lists no run files."""
+    return [f for p in PROTOCOLS if os.path.exists(f"results/tables/{p}/runs.csv")
+            for f in run_files(p) if not os.path.exists(f)]
 
 
 def expected_runs(protocol, datasets=None):
@@ -125,6 +131,16 @@ def all_tables():
 
 
 COMPLETE = "results/complete.json"
+
+
+def last_outputs():
+    """One output of every table and figure job: what check_results waits for (it runs last)."""
+    return [
+        *expand("results/tables/{protocol}/table4.csv", protocol=PROTOCOLS),
+        CLAIMS[0],
+        *expand("figures/{protocol}/figure{fig}.png", protocol=PROTOCOLS, fig=range(2, 8)),
+        *expand("figures/{protocol}/convergence_{dataset}.png", protocol=PROTOCOLS, dataset=DATASETS),
+    ]
 
 
 def all_figures():
