@@ -1,0 +1,79 @@
+"""Error metrics of eq. (15): exact values on hand-worked errors, and the definitions on random data.
+
+The hand-worked errors are chosen so that |e| != e^2 for most of them (the only earlier metric
+test used errors of 0 and 1, where an MAE summing squared errors gives the same number), and so
+that every intermediate value is a dyadic rational: the expected results are exact in float64.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from adago.metrics import mae, rmse
+
+LO, HI = 1.0, 5.0
+
+
+def test_mae_and_rmse_are_exact_on_hand_worked_errors():
+    truth = np.array([1.0, 4.0, 4.0, 1.5, 3.0])
+    pred = np.array([3.5, 2.0, 4.5, 1.0, 3.0])
+    # e = truth - pred = -2.5, 2, -0.5, 0.5, 0
+    # |e| sum = 5.5 -> MAE = 1.1;  e^2 sum = 6.25 + 4 + 0.25 + 0.25 = 10.75 -> RMSE = sqrt(2.15)
+    assert mae(pred, truth, LO, HI) == pytest.approx(5.5 / 5, rel=1e-15)
+    assert rmse(pred, truth, LO, HI) == pytest.approx(math.sqrt(10.75 / 5), rel=1e-15)
+
+
+def test_mae_of_errors_below_one_is_larger_than_their_mean_square():
+    # |e| = 0.5 everywhere: MAE = 0.5, mean e^2 = 0.25, RMSE = 0.5 (equal when all |e| are equal).
+    truth = np.array([2.0, 3.0, 4.0, 2.0])
+    pred = np.array([2.5, 2.5, 4.5, 1.5])
+    assert mae(pred, truth, LO, HI) == 0.5
+    assert rmse(pred, truth, LO, HI) == 0.5
+
+
+def test_mae_of_errors_above_one_is_smaller_than_rmse():
+    # |e| = 3 and 1: MAE = 2, RMSE = sqrt((9 + 1) / 2) = sqrt(5).
+    truth = np.array([1.0, 5.0])
+    pred = np.array([4.0, 4.0])
+    assert mae(pred, truth, LO, HI) == 2.0
+    assert rmse(pred, truth, LO, HI) == pytest.approx(math.sqrt(5.0), rel=1e-15)
+
+
+def test_errors_are_measured_after_clipping_to_the_rating_range():
+    truth = np.array([1.0, 4.0, 2.0, 5.0])
+    pred = np.array([-3.0, 9.0, 3.0, 0.0])  # clipped: 1, 5, 3, 1 -> e = 0, -1, -1, 4
+    assert mae(pred, truth, LO, HI) == pytest.approx(6.0 / 4, rel=1e-15)
+    assert rmse(pred, truth, LO, HI) == pytest.approx(math.sqrt(18.0 / 4), rel=1e-15)
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_metrics_equal_their_definitions_on_random_predictions(seed):
+    """RMSE = sqrt(mean e^2), MAE = mean |e| with e = truth - clip(pred), against NumPy."""
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(1, 200))
+    truth = rng.integers(1, 6, n).astype(float)
+    pred = rng.normal(3.0, 2.0, n)  # many outside [1, 5]
+    e = truth - np.clip(pred, LO, HI)
+    assert mae(pred, truth, LO, HI) == pytest.approx(np.mean(np.abs(e)), rel=1e-12)
+    assert rmse(pred, truth, LO, HI) == pytest.approx(np.sqrt(np.mean(e * e)), rel=1e-12)
+    assert mae(pred, truth, LO, HI) <= rmse(pred, truth, LO, HI) + 1e-12  # Jensen
+
+
+def test_metrics_of_float32_predictions_are_summed_in_float64():
+    truth = np.full(3, 3.0)
+    pred = np.array([3.25, 2.5, 3.0], dtype=np.float32)  # exact in float32
+    assert mae(pred, truth, LO, HI) == pytest.approx(0.75 / 3, rel=1e-15)
+    assert rmse(pred, truth, LO, HI) == pytest.approx(math.sqrt((0.0625 + 0.25) / 3), rel=1e-15)
+
+
+def test_empty_input_has_no_error_value():
+    assert math.isnan(mae(np.empty(0), np.empty(0), LO, HI))
+    assert math.isnan(rmse(np.empty(0), np.empty(0), LO, HI))
+
+
+def test_mismatched_shapes_are_refused():
+    with pytest.raises(ValueError, match="equal length"):
+        mae(np.ones(3), np.ones(4), LO, HI)
