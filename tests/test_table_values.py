@@ -1,0 +1,187 @@
+"""Tables 4-5 and the significance table: exact values on hand-made runs tables.
+
+Every column of a run differs from the others (errors, epochs, seconds, and RMSE- vs MAE-side),
+and the spreads are chosen so that ddof=0 and ddof=1 give different numbers, so a statistic taken
+from the wrong column or with the wrong ddof cannot match.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import stats
+
+from adago import tables
+
+# (dataset, method, seed): rmse, rmse_epoch, rmse_seconds, mae, mae_epoch, mae_seconds
+HAND = {
+    ("douban", "adago", 1): (0.70, 10, 1.0, 0.50, 12, 1.5),
+    ("douban", "adago", 2): (0.72, 20, 2.0, 0.56, 13, 2.5),
+    ("douban", "adago", 3): (0.77, 60, 4.0, 0.53, 17, 6.5),
+    ("douban", "sgd", 1): (0.80, 5, 0.25, 0.60, 7, 0.5),
+    ("douban", "sgd", 2): (0.90, 7, 0.75, 0.70, 9, 1.5),
+}
+
+
+def runs_table(cells: dict) -> pd.DataFrame:
+    rows = []
+    for (dataset, method, seed), (rmse, r_ep, r_s, mae, m_ep, m_s) in cells.items():
+        rows.append({"dataset": dataset, "method": method, "seed": seed,
+                     "rmse": rmse, "rmse_val": rmse + 0.01, "rmse_epoch": r_ep, "rmse_seconds": r_s,
+                     "mae": mae, "mae_val": mae + 0.01, "mae_epoch": m_ep, "mae_seconds": m_s,
+                     "epochs_run": max(r_ep, m_ep) + 10, "stop_reason": "converged",
+                     "wall_seconds": 100.0 + seed, "max_rss_mb": 50.0,
+                     "hyperparameters": json.dumps({"method": method})})
+    return pd.DataFrame(rows, columns=tables.RUN_COLUMNS)
+
+
+def _row(table: pd.DataFrame, method: str) -> pd.Series:
+    return table.set_index("method").loc[method]
+
+
+def test_table4_time_is_mean_and_sample_std_of_seconds_to_best_rmse():
+    t4 = tables.error_table(runs_table(HAND), "rmse", ["douban"], ["adago", "sgd"])
+    a, s = _row(t4, "adago"), _row(t4, "sgd")
+    # adago seconds 1, 2, 4: mean 7/3; squared deviations 16/9 + 1/9 + 25/9 = 42/9, / (3 - 1) = 7/3
+    assert a["time_mean"] == pytest.approx(7 / 3, rel=1e-12)
+    assert a["time_std"] == pytest.approx(math.sqrt(7 / 3), rel=1e-12)
+    # sgd seconds 0.25, 0.75: mean 0.5, sample std sqrt(2 * 0.25^2 / 1)
+    assert s["time_mean"] == pytest.approx(0.5, rel=1e-12)
+    assert s["time_std"] == pytest.approx(math.sqrt(0.125), rel=1e-12)
+
+
+def test_table5_time_is_mean_and_sample_std_of_seconds_to_best_mae():
+    t5 = tables.error_table(runs_table(HAND), "mae", ["douban"], ["adago", "sgd"])
+    a, s = _row(t5, "adago"), _row(t5, "sgd")
+    # adago seconds 1.5, 2.5, 6.5: mean 3.5; deviations 4 + 1 + 9 = 14, / 2 = 7
+    assert a["time_mean"] == pytest.approx(3.5, rel=1e-12)
+    assert a["time_std"] == pytest.approx(math.sqrt(7.0), rel=1e-12)
+    assert s["time_mean"] == pytest.approx(1.0, rel=1e-12)
+    assert s["time_std"] == pytest.approx(math.sqrt(0.5), rel=1e-12)
+
+
+def test_tables_4_and_5_errors_and_epochs_are_exact():
+    t4 = tables.error_table(runs_table(HAND), "rmse", ["douban"], ["adago", "sgd"])
+    a = _row(t4, "adago")
+    assert a["n_runs"] == 3
+    assert a["rmse_mean"] == pytest.approx(0.73, rel=1e-12)
+    # deviations -0.03, -0.01, 0.04: (9 + 1 + 16)e-4 / 2 = 13e-4
+    assert a["rmse_std"] == pytest.approx(math.sqrt(13e-4), rel=1e-10)
+    # epochs 10, 20, 60: mean 30, deviations 400 + 100 + 900 = 1400, / 2 = 700
+    assert a["epoch_mean"] == pytest.approx(30.0, rel=1e-12)
+    assert a["epoch_std"] == pytest.approx(math.sqrt(700.0), rel=1e-12)
+    t5 = tables.error_table(runs_table(HAND), "mae", ["douban"], ["adago", "sgd"])
+    b = _row(t5, "adago")
+    assert b["mae_mean"] == pytest.approx(0.53, rel=1e-12)
+    assert b["mae_std"] == pytest.approx(0.03, rel=1e-10)  # deviations -0.03, 0.03, 0
+    assert b["epoch_mean"] == pytest.approx(14.0, rel=1e-12)  # 12, 13, 17
+    assert b["epoch_std"] == pytest.approx(math.sqrt(7.0), rel=1e-12)  # 4 + 1 + 9 = 14, / 2
+
+
+def test_a_single_run_has_no_spread():
+    one = {k: v for k, v in HAND.items() if k[2] == 1}
+    t4 = tables.error_table(runs_table(one), "rmse", ["douban"], ["adago", "sgd"])
+    assert t4["n_runs"].tolist() == [1, 1]
+    assert t4[["rmse_std", "epoch_std", "time_std"]].isna().all().all()
+    assert _row(t4, "sgd")["time_mean"] == 0.25
+
+
+@pytest.mark.parametrize("metric", ["rmse", "mae"])
+def test_every_cell_of_tables_4_and_5_matches_numpy_on_a_random_runs_table(metric):
+    rng = np.random.default_rng(5)
+    cells = {}
+    for dataset in ("ml1m", "douban"):
+        for method in ("adago", "adam", "sgd"):
+            for seed in range(1, int(rng.integers(2, 6)) + 1):
+                cells[(dataset, method, seed)] = (rng.uniform(0.7, 0.9), int(rng.integers(5, 90)), rng.uniform(1, 9),
+                                                  rng.uniform(0.5, 0.7), int(rng.integers(5, 90)), rng.uniform(1, 9))
+    t = tables.error_table(runs_table(cells), metric, ["ml1m", "douban"], ["sgd", "adago", "adam"])
+    assert list(zip(t["dataset"], t["method"])) == [(d, m) for d in ("ml1m", "douban") for m in ("sgd", "adago", "adam")]
+    offset = 0 if metric == "rmse" else 3
+    for row in t.itertuples():
+        runs = [v for (d, m, _), v in cells.items() if (d, m) == (row.dataset, row.method)]
+        for col, k in ((metric, 0), ("epoch", 1), ("time", 2)):
+            x = np.array([r[offset + k] for r in runs], dtype=float)
+            assert getattr(row, f"{col}_mean") == pytest.approx(x.mean(), rel=1e-12), col
+            assert getattr(row, f"{col}_std") == pytest.approx(x.std(ddof=1), rel=1e-12), col
+        assert row.n_runs == len(runs)
+
+
+def test_display_shows_the_time_mean_and_std_with_two_decimals():
+    t4 = tables.error_table(runs_table(HAND), "rmse", ["douban"], ["adago", "sgd"])
+    shown = tables.display_error_table(t4, "rmse", {"douban": "Douban"})
+    assert shown["Time (s)"].tolist() == [f"{7 / 3:.2f} ± {math.sqrt(7 / 3):.2f}", "0.50 ± 0.35"]
+    assert shown["Epoch"].tolist() == [f"30 ± {math.sqrt(700):.0f}", "6 ± 1"]
+
+
+# ------------------------------------------------------------------------------ significance
+def _pairs(ref: list[float], other: list[float], metric: str = "rmse") -> pd.DataFrame:
+    """A runs table with ``ref`` for adago and ``other`` for sgd, seed k at position k - 1."""
+    cells = {}
+    for k, (a, b) in enumerate(zip(ref, other), start=1):
+        cells[("douban", "adago", k)] = (a, 1, 1.0, a, 1, 1.0)
+        cells[("douban", "sgd", k)] = (b, 1, 1.0, b, 1, 1.0)
+    return runs_table(cells)
+
+
+def _sig(runs: pd.DataFrame, metric: str = "rmse") -> pd.Series:
+    sig = tables.significance(runs, ["adago", "sgd"])
+    return sig[sig["metric"] == metric].set_index("other").loc["sgd"]
+
+
+def test_wilcoxon_p_is_the_exact_signed_rank_p_value():
+    # Five pairs, all differences positive with distinct sizes: the signed-rank statistic takes its
+    # most extreme value, whose exact two-sided p-value is 2 / 2^5 = 0.0625, whatever the sizes.
+    ref = [0.70, 0.71, 0.72, 0.73, 0.74]
+    other = [0.710, 0.721, 0.732, 0.743, 0.754]
+    row = _sig(_pairs(ref, other))
+    assert row["wilcoxon_p"] == pytest.approx(0.0625, rel=1e-12)
+    assert row["wilcoxon_p"] == pytest.approx(stats.wilcoxon(np.subtract(other, ref)).pvalue, rel=1e-12)
+    # The paired t-test sees five consistent differences and is far more confident.
+    diff = np.subtract(other, ref)
+    t = diff.mean() / (diff.std(ddof=1) / math.sqrt(5))
+    assert row["ttest_p"] == pytest.approx(2 * stats.t.sf(abs(t), df=4), rel=1e-9)
+    assert row["ttest_p"] < 0.01 < row["wilcoxon_p"]
+    assert row["diff_mean"] == pytest.approx(diff.mean(), rel=1e-12)
+    assert row["diff_std"] == pytest.approx(diff.std(ddof=1), rel=1e-12)
+    assert row["n_pairs"] == 5
+
+
+def test_wilcoxon_matches_scipy_where_it_disagrees_with_the_t_test():
+    # One large difference against the reference among small ones in its favour: the t-test is
+    # pulled by the mean, the rank test is not.
+    ref = [0.70, 0.70, 0.70, 0.70, 0.70, 0.70, 0.70]
+    other = [0.69, 0.695, 0.698, 0.697, 0.696, 0.694, 0.90]
+    row = _sig(_pairs(ref, other))
+    diff = np.subtract(other, ref)
+    assert row["wilcoxon_p"] == pytest.approx(stats.wilcoxon(diff).pvalue, rel=1e-12)
+    assert row["ttest_p"] == pytest.approx(stats.ttest_rel(other, ref).pvalue, rel=1e-12)
+    assert abs(row["wilcoxon_p"] - row["ttest_p"]) > 0.1
+
+
+def test_significance_pairs_by_seed_not_by_row_order():
+    ref, other = [0.70, 0.75, 0.80, 0.72], [0.71, 0.77, 0.83, 0.76]
+    runs = _pairs(ref, other)
+    shuffled = runs.sample(frac=1.0, random_state=3).reset_index(drop=True)
+    row = _sig(shuffled)
+    assert row["diff_mean"] == pytest.approx(np.mean(np.subtract(other, ref)), rel=1e-12)
+    assert row["ttest_p"] == pytest.approx(stats.ttest_rel(other, ref).pvalue, rel=1e-12)
+
+
+def test_significance_of_mae_uses_the_mae_column():
+    runs = _pairs([0.70, 0.71, 0.72], [0.72, 0.74, 0.73])
+    runs.loc[runs["method"] == "sgd", "mae"] = [0.50, 0.60, 0.40]
+    row = _sig(runs, "mae")
+    diff = np.array([0.50, 0.60, 0.40]) - np.array([0.70, 0.71, 0.72])
+    assert row["diff_mean"] == pytest.approx(diff.mean(), rel=1e-12)
+    assert row["wilcoxon_p"] == pytest.approx(stats.wilcoxon(diff).pvalue, rel=1e-12)
+
+
+def test_significance_is_undefined_when_every_difference_is_zero():
+    row = _sig(_pairs([0.7, 0.8, 0.9], [0.7, 0.8, 0.9]))
+    assert row["n_pairs"] == 3 and row["diff_mean"] == 0.0
+    assert math.isnan(row["ttest_p"]) and math.isnan(row["wilcoxon_p"])
