@@ -74,6 +74,17 @@ def test_empty_input_has_no_error_value():
     assert math.isnan(rmse(np.empty(0), np.empty(0), LO, HI))
 
 
-def test_mismatched_shapes_are_refused():
-    with pytest.raises(ValueError, match="equal length"):
-        mae(np.ones(3), np.ones(4), LO, HI)
+def test_a_single_rating_has_its_own_error():
+    assert mae(np.array([2.5]), np.array([4.0]), LO, HI) == 1.5
+    assert rmse(np.array([2.5]), np.array([4.0]), LO, HI) == 1.5
+
+
+@pytest.mark.parametrize("pred, truth", [
+    (np.ones(3), np.ones(4)),
+    (np.ones(4), np.ones(3)),
+    (np.ones((2, 2)), np.ones((2, 2))),
+], ids=["shorter", "longer", "2-d"])
+def test_inputs_that_are_not_two_equal_length_vectors_are_refused(pred, truth):
+    for metric in (mae, rmse):
+        with pytest.raises(ValueError, match="1-D of equal length"):
+            metric(pred, truth, LO, HI)
