@@ -1,0 +1,162 @@
+"""Figures read back: the numbers drawn by the Matplotlib artists equal the tables they come from.
+
+Figures 2-7 show, per data set and method, the mean ± std over seeds of one column of the runs
+table, which is exactly what Tables 4-5 report; the dots are the seeds' own values. The convergence
+figure's thick line and band are the mean ± std over seeds of the validation curve.
+
+The artists are found by type, not by drawing order or styling: an ``ErrorbarContainer`` gives a
+mean (its data line) and a std (half its vertical bar), its x position (rounded) names the method
+by the order of ``methods``; a marker with a white face is the paper's value, not ours.
+"""
+
+from __future__ import annotations
+
+import json
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+import pytest
+from matplotlib.collections import PathCollection, PolyCollection
+from matplotlib.colors import to_rgba
+from matplotlib.container import ErrorbarContainer
+
+from adago import figures, tables
+from adago.figures import _method_label as method_label  # the legend's name of a method
+
+METHODS = ["adago", "adam", "sgd"]
+LABELS = {"douban": "D2 Douban", "ml1m": "D1 MovieLens"}
+# figure -> (table metric, table column prefix): Figures 2-4 come from Table 4, 5-7 from Table 5
+FROM_TABLE = {2: ("rmse", "rmse"), 3: ("rmse", "epoch"), 4: ("rmse", "time"),
+              5: ("mae", "mae"), 6: ("mae", "epoch"), 7: ("mae", "time")}
+WHITE = to_rgba("white")
+
+
+@pytest.fixture(autouse=True)
+def _close_figures():
+    yield
+    plt.close("all")
+
+
+def random_runs(seed: int = 4) -> pd.DataFrame:
+    """Runs of 3 methods on 2 data sets with 2-4 seeds each; every column distinct."""
+    rng = np.random.default_rng(seed)
+    rows = []
+    for dataset in ("ml1m", "douban"):
+        for method in METHODS:
+            for s in range(1, int(rng.integers(2, 5)) + 1):
+                rows.append({"dataset": dataset, "method": method, "seed": s,
+                             "rmse": rng.uniform(0.72, 0.9), "rmse_val": rng.uniform(0.72, 0.9),
+                             "rmse_epoch": int(rng.integers(5, 200)), "rmse_seconds": rng.uniform(1, 50),
+                             "mae": rng.uniform(0.55, 0.7), "mae_val": rng.uniform(0.55, 0.7),
+                             "mae_epoch": int(rng.integers(5, 200)), "mae_seconds": rng.uniform(1, 50),
+                             "epochs_run": 210, "stop_reason": "converged", "wall_seconds": 60.0,
+                             "max_rss_mb": 100.0, "hyperparameters": json.dumps({"method": method})})
+    return pd.DataFrame(rows, columns=tables.RUN_COLUMNS)
+
+
+def drawn_errorbars(ax) -> dict[str, tuple[float, float]]:
+    """Our (not the paper's) mean and std per method, from the error bars drawn in ``ax``."""
+    out = {}
+    for c in ax.containers:
+        if not isinstance(c, ErrorbarContainer):
+            continue
+        line, _caps, bars = c.lines
+        if to_rgba(line.get_markerfacecolor()) == WHITE:
+            continue  # the paper's value
+        (x,), (mean,) = line.get_data()
+        (seg,) = bars[0].get_segments()  # one vertical bar: (x, mean - std) to (x, mean + std)
+        low, high = sorted(seg[:, 1])
+        assert mean - low == pytest.approx(high - mean, rel=1e-9, abs=1e-12), "asymmetric bar"
+        method = METHODS[int(round(x))]
+        assert method not in out, f"two error bars for {method}"
+        out[method] = (float(mean), float(high - mean))
+    return out
+
+
+def drawn_dots(ax) -> dict[str, list[float]]:
+    """The seeds' values per method, from the scatter dots drawn in ``ax``."""
+    out: dict[str, list[float]] = {}
+    for coll in ax.collections:
+        if isinstance(coll, PathCollection):
+            for x, y in coll.get_offsets():
+                out.setdefault(METHODS[int(round(x))], []).append(float(y))
+    return out
+
+
+def panels(fig) -> dict[str, object]:
+    """Panel axes by data set, from their titles."""
+    by_title = {ax.get_title(): ax for ax in fig.axes}
+    return {d: by_title[label] for d, label in LABELS.items() if label in by_title}
+
+
+@pytest.mark.parametrize("number", sorted(FROM_TABLE))
+def test_comparison_figure_draws_the_tables_mean_and_std(number):
+    runs = random_runs()
+    metric, prefix = FROM_TABLE[number]
+    table = tables.error_table(runs, metric, list(LABELS), METHODS).set_index(["dataset", "method"])
+    fig = figures.comparison_figure(runs, number, LABELS, METHODS)
+    drawn = panels(fig)
+    assert set(drawn) == set(LABELS)
+    for dataset, ax in drawn.items():
+        bars = drawn_errorbars(ax)
+        assert set(bars) == set(METHODS)
+        for method, (mean, std) in bars.items():
+            row = table.loc[(dataset, method)]
+            assert mean == pytest.approx(row[f"{prefix}_mean"], rel=1e-12), (dataset, method)
+            assert std == pytest.approx(row[f"{prefix}_std"], rel=1e-9), (dataset, method)
+
+
+@pytest.mark.parametrize("number", sorted(FROM_TABLE))
+def test_comparison_figure_draws_every_seed_as_a_dot(number):
+    runs = random_runs()
+    column = figures.FIGURES[number][0]
+    fig = figures.comparison_figure(runs, number, LABELS, METHODS)
+    for dataset, ax in panels(fig).items():
+        dots = drawn_dots(ax)
+        for method in METHODS:
+            want = runs.loc[(runs["dataset"] == dataset) & (runs["method"] == method), column]
+            assert sorted(dots[method]) == pytest.approx(sorted(want.astype(float)), rel=1e-12)
+
+
+def test_a_method_with_one_seed_is_drawn_without_spread():
+    runs = random_runs()
+    runs = runs[(runs["method"] != "sgd") | (runs["seed"] == 1)]
+    fig = figures.comparison_figure(runs, 2, LABELS, METHODS)
+    for dataset, ax in panels(fig).items():
+        mean, std = drawn_errorbars(ax)["sgd"]
+        one = runs.loc[(runs["dataset"] == dataset) & (runs["method"] == "sgd"), "rmse"]
+        assert (mean, std) == (pytest.approx(float(one.iloc[0]), rel=1e-12), 0.0)
+
+
+def _histories(seed: int, n_seeds: int, epochs: int, floor: float) -> list[pd.DataFrame]:
+    rng = np.random.default_rng(seed)
+    out = []
+    for _ in range(n_seeds):
+        e = np.arange(1, epochs + 1)
+        out.append(pd.DataFrame({"epoch": e, "seconds": np.cumsum(rng.uniform(0.1, 0.2, epochs)),
+                                 "val_rmse": floor + 1.0 / e + rng.normal(0, 0.01, epochs),
+                                 "val_mae": floor - 0.2 + 0.8 / e + rng.normal(0, 0.01, epochs)}))
+    return out
+
+
+@pytest.mark.parametrize("metric", ["val_rmse", "val_mae"])
+def test_convergence_figure_draws_the_mean_and_std_over_seeds_per_epoch(metric):
+    histories = {"adago": _histories(1, 3, 30, 0.70), "sgd": _histories(2, 4, 30, 0.75)}
+    fig = figures.convergence_figure(histories, "D2 Douban", metric=metric)
+    (ax,) = [a for a in fig.axes if a.get_xlabel() == "epoch"]
+    for method, hs in histories.items():
+        wide = np.stack([h[metric].to_numpy() for h in hs])
+        mean, std = wide.mean(axis=0), wide.std(axis=0, ddof=1)
+        (line,) = [ln for ln in ax.get_lines() if ln.get_label().startswith(method_label(method))]
+        x, y = line.get_data()
+        np.testing.assert_array_equal(x, np.arange(1, 31))
+        np.testing.assert_allclose(y, mean, rtol=1e-12)
+        color = to_rgba(line.get_color())[:3]
+        (band,) = [c for c in ax.collections if isinstance(c, PolyCollection)
+                   and tuple(c.get_facecolor()[0][:3]) == color]
+        verts = band.get_paths()[0].vertices
+        for k, epoch in enumerate(range(1, 31)):
+            ys = verts[np.isclose(verts[:, 0], epoch), 1]
+            assert ys.min() == pytest.approx(mean[k] - std[k], rel=1e-9)
+            assert ys.max() == pytest.approx(mean[k] + std[k], rel=1e-9)
