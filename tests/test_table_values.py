@@ -185,3 +185,82 @@ def test_significance_is_undefined_when_every_difference_is_zero():
     row = _sig(_pairs([0.7, 0.8, 0.9], [0.7, 0.8, 0.9]))
     assert row["n_pairs"] == 3 and row["diff_mean"] == 0.0
     assert math.isnan(row["ttest_p"]) and math.isnan(row["wilcoxon_p"])
+
+
+def test_two_pairs_are_enough_for_both_tests():
+    row = _sig(_pairs([0.70, 0.72], [0.71, 0.75]))
+    diff = np.array([0.71 - 0.70, 0.75 - 0.72])
+    assert row["n_pairs"] == 2
+    assert row["diff_std"] == pytest.approx(diff.std(ddof=1), rel=1e-12)
+    assert row["ttest_p"] == pytest.approx(stats.ttest_rel([0.71, 0.75], [0.70, 0.72]).pvalue, rel=1e-12)
+    assert row["wilcoxon_p"] == pytest.approx(stats.wilcoxon(diff).pvalue, rel=1e-12)  # exact: 0.5
+
+
+def test_significance_compares_every_other_method_with_the_reference_wherever_it_is_listed():
+    runs = _pairs([0.70, 0.72, 0.71], [0.74, 0.73, 0.75])
+    sig = tables.significance(runs, ["sgd", "adago"], reference="adago")
+    assert set(sig["reference"]) == {"adago"} and set(sig["other"]) == {"sgd"}
+    # An unknown reference falls back to the first listed method.
+    sig = tables.significance(runs, ["sgd", "adago"], reference="als")
+    assert set(sig["reference"]) == {"sgd"} and set(sig["other"]) == {"adago"}
+    assert (sig["diff_mean"] < 0).all()  # adago - sgd
+
+
+def test_significance_lists_data_sets_in_the_order_of_the_runs_table():
+    a = _pairs([0.70, 0.72, 0.71], [0.74, 0.73, 0.75]).assign(dataset="ml1m")
+    b = _pairs([0.70, 0.72, 0.71], [0.74, 0.73, 0.75])
+    sig = tables.significance(pd.concat([a, b], ignore_index=True), ["adago", "sgd"])
+    assert list(dict.fromkeys(sig["dataset"])) == ["ml1m", "douban"]
+
+
+# ------------------------------------------------------------------------------ runs table, Table 3
+def _summary(path, dataset, method, seed, hyper):
+    summary = {"dataset": dataset, "method": method, "seed": seed, "epochs_run": 9, "stop_reason": "converged",
+               "hyperparameters": hyper,
+               "best": {"rmse": {"epoch": 3, "seconds": 0.5, "val_rmse": 0.8, "test_rmse": 0.81, "test_mae": 0.6},
+                        "mae": {"epoch": 4, "seconds": 0.6, "val_mae": 0.61, "test_mae": 0.62, "test_rmse": 0.82}}}
+    path.write_text(json.dumps(summary))
+    return path
+
+
+def test_runs_table_is_sorted_by_data_set_method_seed_with_a_fresh_index(tmp_path):
+    keys = [("ml1m", "sgd", 2), ("douban", "adago", 3), ("ml1m", "adago", 1), ("douban", "adago", 1)]
+    paths = [_summary(tmp_path / f"s{k}.json", d, m, s, {"method": m}) for k, (d, m, s) in enumerate(keys)]
+    runs = tables.collect_runs(paths)
+    assert list(zip(runs["dataset"], runs["method"], runs["seed"])) == sorted(keys)
+    assert runs.index.tolist() == list(range(len(keys)))
+    assert runs["wall_seconds"].isna().all()  # no benchmark files given
+
+
+def test_runs_table_stores_hyperparameters_as_canonical_json(tmp_path):
+    a = _summary(tmp_path / "a.json", "douban", "sgd", 1, {"method": "sgd", "lr": 0.01, "reg": 0.03})
+    b = _summary(tmp_path / "b.json", "douban", "sgd", 2, {"reg": 0.03, "lr": 0.01, "method": "sgd"})
+    blobs = tables.collect_runs([a, b])["hyperparameters"]
+    assert blobs[0] == blobs[1] == json.dumps({"lr": 0.01, "method": "sgd", "reg": 0.03}, sort_keys=True)
+
+
+def test_table3_shows_each_data_sets_relevant_settings_without_the_method_name():
+    hyper = {"method": "sgd", "lr": 0.002, "reg": 0.05, "sgd_variant": "nesterov", "momentum": 0.8,
+             "patience": 7}
+    runs = runs_table({("douban", "sgd", 1): (0.8, 5, 1.0, 0.6, 6, 1.2)})
+    runs["hyperparameters"] = json.dumps(hyper)
+    (row,) = tables.method_table(runs, ["sgd"]).to_dict("records")
+    settings = row["hyperparameters"]
+    assert settings.startswith("douban: ")
+    for key, value in [("lr", 0.002), ("reg", 0.05), ("sgd_variant", "nesterov"), ("momentum", 0.8),
+                       ("rank", 20), ("patience", 7), ("max_epochs", 500), ("tol", 1e-05)]:
+        assert f"{key}={value}" in settings, key
+    assert "method=" not in settings and "beta1" not in settings  # Adam's setting is not SGD's
+
+
+def test_write_table_writes_csv_markdown_and_latex_of_the_same_table(tmp_path):
+    t4 = tables.error_table(runs_table(HAND), "rmse", ["douban"], ["adago", "sgd"])
+    shown = tables.display_error_table(t4, "rmse", {"douban": "Douban"})
+    tables.write_table(t4, shown, tmp_path / "table4", "Table 4. RMSE")
+    pd.testing.assert_frame_equal(pd.read_csv(tmp_path / "table4.csv"), t4, check_dtype=False)
+    md = (tmp_path / "table4.md").read_text()
+    assert md.startswith("**Table 4. RMSE**\n\n| Dataset | Method | RMSE |")
+    assert md.count("\n|") == 1 + 1 + len(shown)  # header, rule, rows
+    tex = (tmp_path / "table4.tex").read_text()
+    assert r"\caption{Table 4. RMSE}" in tex and r"\label{tab:table4}" in tex
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["table4.csv", "table4.md", "table4.tex"]
