@@ -264,3 +264,25 @@ def test_write_table_writes_csv_markdown_and_latex_of_the_same_table(tmp_path):
     tex = (tmp_path / "table4.tex").read_text()
     assert r"\caption{Table 4. RMSE}" in tex and r"\label{tab:table4}" in tex
     assert sorted(p.name for p in tmp_path.iterdir()) == ["table4.csv", "table4.md", "table4.tex"]
+
+
+# ------------------------------------------------------------------------------ rendering
+@pytest.mark.parametrize("mean, std, digits, text", [
+    (0.74, 0.0012, 4, "0.7400 ± 0.0012"),
+    (41.6, 2.4, 0, "42 ± 2"),
+    (0.74, math.nan, 4, "0.7400 ± –"),
+    (0.74, None, 2, "0.74 ± –"),
+    (math.nan, 0.1, 2, "–"),
+    (None, 0.1, 2, "–"),
+])
+def test_mean_plus_minus_std_cells(mean, std, digits, text):
+    assert tables.pm(mean, std, digits) == text
+
+
+def test_markdown_and_latex_hold_exactly_the_displayed_cells():
+    df = pd.DataFrame({"A": ["x_1", "y"], "B": [1.5, math.nan], "C": [3, None]})
+    assert tables.to_markdown(df) == "| A | B | C |\n|---|---|---|\n| x_1 | 1.5 | 3 |\n| y | – | – |\n"
+    tex = tables.to_latex(df, "Cap", "tab:x")
+    body = tex.split("\\midrule\n")[1].split("\n\\bottomrule")[0]
+    assert body == "x\\_1 & 1.5 & 3 \\\\\ny & -- & -- \\\\"
+    assert "\\begin{tabular}{lll}" in tex and "A & B & C \\\\" in tex
