@@ -232,6 +232,15 @@ def test_runs_table_is_sorted_by_data_set_method_seed_with_a_fresh_index(tmp_pat
     assert runs["wall_seconds"].isna().all()  # no benchmark files given
 
 
+def test_runs_table_takes_wall_time_and_memory_from_the_last_row_of_a_benchmark(tmp_path):
+    summary = _summary(tmp_path / "s.json", "douban", "adago", 3, {"method": "adago"})
+    bench = tmp_path / "benchmarks/train/douban/adago/seed3.tsv"
+    bench.parent.mkdir(parents=True)
+    bench.write_text("s\th:m:s\tmax_rss\n99.0\t0:01:39\t900.0\n12.5\t0:00:12\t321.0\n")  # repeats
+    runs = tables.collect_runs([summary], [bench])
+    assert runs.loc[0, ["wall_seconds", "max_rss_mb"]].tolist() == [12.5, 321.0]
+
+
 def test_runs_table_stores_hyperparameters_as_canonical_json(tmp_path):
     a = _summary(tmp_path / "a.json", "douban", "sgd", 1, {"method": "sgd", "lr": 0.01, "reg": 0.03})
     b = _summary(tmp_path / "b.json", "douban", "sgd", 2, {"reg": 0.03, "lr": 0.01, "method": "sgd"})
@@ -251,6 +260,19 @@ def test_table3_shows_each_data_sets_relevant_settings_without_the_method_name()
                        ("rank", 20), ("patience", 7), ("max_epochs", 500), ("tol", 1e-05)]:
         assert f"{key}={value}" in settings, key
     assert "method=" not in settings and "beta1" not in settings  # Adam's setting is not SGD's
+
+
+def test_table3_has_one_row_per_method_with_only_that_methods_runs():
+    runs = runs_table({("douban", "sgd", 1): (0.8, 5, 1.0, 0.6, 6, 1.2), ("douban", "sgd", 2): (0.8, 5, 1.0, 0.6, 6, 1.2),
+                       ("ml1m", "sgd", 1): (0.8, 5, 1.0, 0.6, 6, 1.2), ("douban", "adago", 1): (0.8, 5, 1.0, 0.6, 6, 1.2)})
+    lrs = {("douban", "sgd"): 0.002, ("ml1m", "sgd"): 0.004, ("douban", "adago"): 0.0007}
+    runs["hyperparameters"] = [json.dumps({"method": m, "lr": lrs[(d, m)]}) for d, m in zip(runs["dataset"], runs["method"])]
+    table = tables.method_table(runs, ["sgd", "adago"])
+    assert table["method"].tolist() == ["sgd", "adago"]
+    sgd, adago = table["hyperparameters"]
+    assert sgd.count("douban: ") == 1 and "lr=0.002" in sgd and "ml1m: " in sgd and "lr=0.004" in sgd
+    assert "lr=0.0007" not in sgd and "omega" not in sgd
+    assert adago.startswith("douban: ") and "lr=0.0007" in adago and "ml1m" not in adago
 
 
 def test_write_table_writes_csv_markdown_and_latex_of_the_same_table(tmp_path):
