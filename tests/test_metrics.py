@@ -69,6 +69,13 @@ def test_metrics_of_float32_predictions_are_summed_in_float64():
     assert rmse(pred, truth, LO, HI) == pytest.approx(math.sqrt((0.0625 + 0.25) / 3), rel=1e-15)
 
 
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
+def test_a_single_non_finite_prediction_makes_both_errors_nan(bad):
+    # A diverged model must not be hidden by clipping or by averaging over the finite predictions.
+    pred, truth = np.array([3.0, bad, 2.0]), np.array([3.0, 3.0, 3.0])
+    assert math.isnan(mae(pred, truth, LO, HI)) and math.isnan(rmse(pred, truth, LO, HI))
+
+
 def test_empty_input_has_no_error_value():
     assert math.isnan(mae(np.empty(0), np.empty(0), LO, HI))
     assert math.isnan(rmse(np.empty(0), np.empty(0), LO, HI))

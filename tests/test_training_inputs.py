@@ -98,6 +98,13 @@ def test_train_and_validation_need_at_least_one_rating(empty):
         fit(none if empty == "train" else tr, none if empty == "val" else va)
 
 
+def test_an_empty_test_set_gives_nan_test_columns_not_a_divergence():
+    tr, va, _ = tiny_split()
+    none = (np.empty(0, np.int64), np.empty(0, np.int64), np.empty(0))
+    result = fit(tr, va, none)
+    assert len(result.history) == 2 and result.history[["test_rmse", "test_mae"]].isna().all().all()
+
+
 def test_log_receives_one_line_per_epoch():
     tr, va, _ = tiny_split()
     lines: list[str] = []
