@@ -308,3 +308,21 @@ def test_markdown_and_latex_hold_exactly_the_displayed_cells():
     body = tex.split("\\midrule\n")[1].split("\n\\bottomrule")[0]
     assert body == "x\\_1 & 1.5 & 3 \\\\\ny & -- & -- \\\\"
     assert "\\begin{tabular}{lll}" in tex and "A & B & C \\\\" in tex
+
+
+def test_a_single_pair_has_no_test_and_no_spread():
+    row = _sig(_pairs([0.70], [0.75]))
+    assert row["n_pairs"] == 1 and row["diff_mean"] == pytest.approx(0.05, rel=1e-12)
+    assert math.isnan(row["diff_std"]) and math.isnan(row["ttest_p"]) and math.isnan(row["wilcoxon_p"])
+
+
+def test_each_other_method_is_compared_on_its_own_runs():
+    cells = {}
+    for k, (a, b, c) in enumerate([(0.70, 0.72, 0.80), (0.71, 0.74, 0.83), (0.72, 0.73, 0.81)], start=1):
+        for method, value in (("adago", a), ("adam", b), ("sgd", c)):
+            cells[("douban", method, k)] = (value, 1, 1.0, value, 1, 1.0)
+    sig = tables.significance(runs_table(cells), ["adago", "adam", "sgd"])
+    rmse = sig[sig["metric"] == "rmse"].set_index("other")
+    assert rmse.loc["adam", "diff_mean"] == pytest.approx((0.02 + 0.03 + 0.01) / 3, rel=1e-9)
+    assert rmse.loc["sgd", "diff_mean"] == pytest.approx((0.10 + 0.12 + 0.09) / 3, rel=1e-9)
+    assert (rmse["n_pairs"] == 3).all()
