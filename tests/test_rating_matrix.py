@@ -82,3 +82,19 @@ def test_a_saved_matrix_loads_back_equal(tmp_path):
     for name in ("user", "item", "rating", "user_ids", "item_ids", "fixed_test"):
         np.testing.assert_array_equal(getattr(back, name), getattr(m, name), err_msg=name)
     assert (back.n_users, back.n_items, back.rating_min, back.rating_max) == (2, 3, 1.0, 5.0)
+
+
+def test_an_id_missing_from_a_declared_universe_is_refused_wherever_it_falls():
+    from adago.dataset import from_triples
+
+    for missing in (-1, 1, 3, 9):  # below, inside a gap, inside a gap, above the universe [0, 2, 4]
+        with pytest.raises(ValueError, match=f"user id {missing} is not in the given user_universe"):
+            from_triples(np.array([0, missing]), np.array([0, 0]), np.array([4.0, 3.0]), rating_range=(1, 5),
+                         user_universe=np.array([0, 2, 4]))
+
+
+def test_from_triples_takes_its_options_by_keyword_only():
+    from adago.dataset import from_triples
+
+    with pytest.raises(TypeError):
+        from_triples(np.array([0]), np.array([0]), np.array([4.0]), (1, 5))
