@@ -137,16 +137,18 @@ def test_editing_an_optimiser_reruns_training_but_not_data_preparation(done):
 
 
 def test_a_run_after_reverting_edits_has_nothing_to_do(done):
-    """Edit code every stage depends on, then put the old content back: the files keep their new
-    mtime, but Snakemake compares content, so nothing is to be done. The test makes (and undoes)
-    its own edits, so it means the same alone as after the editing tests above."""
-    files = [done / "src/adago/readers.py", done / "src/adago/figures.py",
-             done / "workflow/scripts/plot_convergence.py"]
+    """Edit library code that every stage depends on, then put the old content back: the files keep
+    their new mtime, but Snakemake compares the content of inputs newer than their outputs, so
+    nothing is to be done. The test makes and undoes its own edits, so it means the same alone as
+    after the editing tests above. (Rule scripts differ: Snakemake re-runs a rule whose script is
+    newer than its outputs whatever the content, snakemake/snakemake#2192, which is why
+    _planned_after_editing restores mtimes too.)"""
+    files = [done / "src/adago/readers.py", done / "src/adago/figures.py"]
     before = {path: (path.read_text(), path.stat()) for path in files}
     try:
         for path, (text, _) in before.items():
             path.write_text(text + "\n# edited by a test\n")
-        assert planned_rules(snakemake(done, "-n").stdout) >= {"prepare_dataset", "plot_convergence"}
+        assert planned_rules(snakemake(done, "-n").stdout) >= {"prepare_dataset", "plot_figure"}
         for path, (text, _) in before.items():
             path.write_text(text)
         assert nothing_to_do(snakemake(done, "-n"))
