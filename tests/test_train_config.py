@@ -67,3 +67,9 @@ def test_momentum_is_relevant_to_sgd_exactly_when_the_variant_uses_it(variant, h
     relevant = TrainConfig(method="sgd", sgd_variant=variant).relevant()
     assert relevant["sgd_variant"] == variant
     assert ("momentum" in relevant) is has_momentum
+
+
+@pytest.mark.parametrize("method, lr", [("adago", 0.0005), ("adam", 0.0005), ("sgd", 0.001)])
+def test_each_method_has_its_documented_default_learning_rate(method, lr):
+    assert TrainConfig(method=method).lr == lr
+    assert TrainConfig.from_mapping({"method": method, "lr": None}).lr == lr
