@@ -12,8 +12,8 @@ cosmic-ray mutates), and either
   read a cache entry written by another mutant, and the copy is deleted afterwards.
 * pure Python: NUMBA_DISABLE_JIT=1 (no cache involved).
 
-Exit status: 0 every stage passed (the mutant survived), 1 a stage failed (killed; the output says
-which), 99 harness error (the package came from elsewhere, no tests collected, ...), which
+Exit status: 0 every stage passed (the mutant survived), 1 a stage failed or crashed (killed; the
+output says which; a mutated kernel writing out of bounds can abort the process), 99 harness error (the package came from elsewhere, no tests collected, ...), which
 mutation/run.py reports instead of counting it as a kill. ``--baseline`` runs the unmutated code,
 warms the cache in place and records each test's duration (tests then run fastest first).
 """
@@ -81,8 +81,8 @@ def main(argv: list[str]) -> int:
     spec = json.loads((session / "modules.json").read_text())["modules"][module]
     for k, stage in enumerate(spec["stages"]):
         code = run_stage(session.resolve(), module, k, stage, baseline)
-        if code in _KILLED:
-            print(f"KILLED in stage {k}")
+        if code in _KILLED or code < 0:  # < 0: the mutant crashed the process (a signal)
+            print(f"KILLED in stage {k}" + (f" (crashed, signal {-code})" if code < 0 else ""))
             return 1
         if code != 0:
             print(f"HARNESS ERROR: pytest exit {code} in stage {k}")

@@ -237,6 +237,8 @@ def verdict(r: dict) -> str:
     if r["worker"] == "SKIPPED":
         return "skipped"
     out = r["output"] or ""
+    if "HARNESS ERROR: pytest exit -" in out:
+        return "killed"  # recorded before crashes counted as kills: the mutant aborted the process
     if "HARNESS ERROR" in out:
         return "harness-error"
     if r["test"] == "KILLED":
