@@ -111,3 +111,9 @@ def test_log_receives_one_line_per_epoch():
     fit(tr, va, log=lines.append)
     assert len(lines) == 2
     assert [line.split(":")[0] for line in lines] == ["adago epoch 1", "adago epoch 2"]
+
+
+def test_everything_after_the_data_is_keyword_only():
+    tr, va, _ = tiny_split()
+    with pytest.raises(TypeError):
+        train(tr, va, None, N_USERS, N_ITEMS, CONFIG, 0)  # noqa: the point is the positional call

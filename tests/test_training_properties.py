@@ -78,6 +78,17 @@ def test_training_loss_of_a_float32_run_is_the_objective_of_its_float32_paramete
     assert result.history["train_loss"].iloc[-1] == pytest.approx(objective(result.params, *tr, REG), rel=1e-6)
 
 
+def test_seconds_are_the_cumulative_training_time_of_the_call():
+    import time
+
+    tr, va, te = tiny_split()
+    start = time.perf_counter()
+    result = fit(tr, va, te, method="adago", max_epochs=6, patience=6)
+    wall = time.perf_counter() - start
+    seconds = result.history["seconds"].to_numpy()
+    assert seconds[0] > 0 and np.all(np.diff(seconds) > 0) and seconds[-1] < wall
+
+
 # ------------------------------------------------------------------------------ leaks
 def test_global_mean_is_the_mean_of_the_training_ratings():
     tr, va, te = tiny_split()
