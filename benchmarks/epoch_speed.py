@@ -3,10 +3,13 @@
     python benchmarks/epoch_speed.py [--epochs 7] [--douban PATH] [--threads 1] [--methods ...]
 
 Data: (a) a synthetic matrix shaped like MovieLens-1M (6,040 x 3,952, 1,000,209 ratings, rank 20
-model), (b) Douban's 123,202 training ratings (skipped with a message if the file is missing).
-Ours: per-rating epochs timed by ``adago.training.train`` itself (its ``seconds`` column: reshuffle
-+ pass, evaluation excluded, JIT compilation done beforehand by train's warm-up); the median of
-``--epochs`` epochs. References, same data, one thread: ``surprise.SVD(n_factors=20, n_epochs=1,
+model), (b) Douban's 123,202 training ratings (from $ADAGO_MIRROR/douban/ or ../shared/data/douban/;
+skipped with a message if the file is missing).
+Ours: epochs timed by ``adago.training.train`` itself (its ``seconds`` column: reshuffle + pass, or
+for ALS a user sweep + an item sweep; evaluation excluded, JIT compilation done beforehand by
+train's warm-up); the median of ``--epochs`` epochs. Rows ending in "-2-threads" run with two
+Numba threads (only ALS and full-batch kernels use them; per-rating passes are sequential).
+References, same data, one thread: ``surprise.SVD(n_factors=20, n_epochs=1,
 biased=False).fit(trainset)`` and ``cornac.models.MF(k=20, max_iter=1, use_bias=False,
 num_threads=1).fit(train_set)`` per epoch (trainset building excluded; cornac's one iteration is
 one pass over all ratings in a fixed order, no shuffle; Surprise re-initialises its factors in
@@ -28,17 +31,22 @@ from pathlib import Path
 import numpy as np
 
 from adago.optimizers import TrainConfig
+from adago.sources import resolve_mirror
 from adago.synthetic import low_rank_ratings
 from adago.training import train
 
 REPO = Path(__file__).resolve().parent.parent
-DEFAULT_DOUBAN = REPO.parent / "shared" / "data" / "douban" / "training_test_dataset.mat"
-# name -> TrainConfig fields; "sgd-plain" is the like-for-like comparison with cornac's plain SGD.
+DEFAULT_DOUBAN = (resolve_mirror() or REPO.parent / "shared" / "data") / "douban" / "training_test_dataset.mat"
+# name -> TrainConfig fields (and "threads"); "sgd-plain" is the like-for-like comparison with
+# cornac's plain SGD.
 METHODS = {
     "sgd": {"method": "sgd"},
     "sgd-plain": {"method": "sgd", "sgd_variant": "plain"},
     "adam": {"method": "adam"},
     "adago": {"method": "adago"},
+    "adahessian": {"method": "adahessian"},
+    "als": {"method": "als"},
+    "als-2-threads": {"method": "als", "threads": 2},
 }
 
 
@@ -65,7 +73,9 @@ def time_ours(method, data, epochs, threads):
     users, items, ratings, n_users, n_items = data
     # A small validation set keeps the (untimed) per-epoch evaluation short; no early stopping.
     val = (users[:1000], items[:1000], ratings[:1000])
-    cfg = TrainConfig(**METHODS[method], max_epochs=epochs, patience=epochs + 1)
+    options = dict(METHODS[method])
+    threads = options.pop("threads", threads)
+    cfg = TrainConfig(**options, max_epochs=epochs, patience=epochs + 1)
     result = train((users, items, ratings), val, None, n_users=n_users, n_items=n_items,
                    config=cfg, seed=0, threads=threads)
     per_epoch = np.diff(np.concatenate([[0.0], result.history["seconds"].to_numpy()]))

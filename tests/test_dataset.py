@@ -51,3 +51,26 @@ def test_load_ratings_names_missing_arrays(tmp_path):
     pattern = r"other\.npz: not a prepared rating file, missing array\(s\) user, item, rating, shape"
     with pytest.raises(ValueError, match=pattern):
         load_ratings(p)
+
+
+def test_rating_range_policy_is_the_declared_range_else_the_training_ratings_range():
+    from adago.dataset import rating_range_policy
+
+    ratings = np.array([1.0, 2, 5, -3])  # -3: a typo that ended up in the test part, never passed in
+    train, test = np.array([0, 1, 2]), np.array([3])
+    assert rating_range_policy((1, 5), ratings[train]) == (1.0, 5.0)
+    assert rating_range_policy(None, ratings[train]) == (1.0, 5.0)
+    with pytest.raises(ValueError, match=r"training ratings' range \[4, 4\] must be finite with high > low"):
+        rating_range_policy(None, np.array([4.0, 4.0]))
+    with pytest.raises(ValueError, match="declared rating range"):
+        rating_range_policy((5, 1), ratings)
+
+
+def test_an_undeclared_range_survives_save_and_load_as_undeclared(tmp_path):
+    d = from_triples(np.array([0, 1]), np.array([0, 1]), np.array([2.0, 3.0]), rating_range=(2, 3),
+                     range_declared=False)
+    save_ratings(tmp_path / "d.npz", d)
+    back = load_ratings(tmp_path / "d.npz")
+    assert back.declared_range is None and (back.rating_min, back.rating_max) == (2.0, 3.0)
+    save_ratings(tmp_path / "e.npz", from_triples(np.array([0]), np.array([0]), np.array([2.0]), rating_range=(1, 5)))
+    assert load_ratings(tmp_path / "e.npz").declared_range == (1.0, 5.0)

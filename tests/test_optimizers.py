@@ -69,6 +69,57 @@ def test_unknown_method_is_rejected_naming_the_full_key():
         TrainConfig.from_mapping({"method": "adagrad"}, where=WHERE)
 
 
+def test_adahessian_takes_per_rating_steps_only_and_at_least_one_probe():
+    assert TrainConfig(method="adahessian").batch == "rating"
+    with pytest.raises(ConfigError, match=r"^h\.adahessian\.batch: method 'adahessian' supports \['rating'\]"):
+        TrainConfig.from_mapping({"method": "adahessian", "batch": "full"}, where="h.adahessian")
+    with pytest.raises(ConfigError, match=r"^h\.adahessian\.probes: must be >= 1"):
+        TrainConfig.from_mapping({"method": "adahessian", "probes": 0}, where="h.adahessian")
+
+
 def test_undamped_adago_without_any_floor_on_the_curvature_is_rejected():
     with pytest.raises(ConfigError, match="damping"):
         TrainConfig(method="adago", damping=0.0, eps=0.0, reg_in_curvature=False)
+
+
+# ------------------------------------------------------------------------------ registry
+def test_every_registered_method_builds_a_config_and_runs_a_registered_algorithm():
+    from adago.optimizers import ALGORITHMS, METHODS
+
+    for name, spec in METHODS.items():
+        cfg = TrainConfig(method=name)
+        assert cfg.algorithm == spec.algorithm in ALGORITHMS
+        assert all(getattr(cfg, k) == v for k, v in spec.fixed.items())
+        assert set(spec.fixed) <= set(cfg.relevant())  # an ablation shows the setting it fixes
+    assert [METHODS[m].label for m in ("adago", "adam", "sgd")] == ["M1 AdaGO", "M2 Adam-LF", "M3 Extended-SGD LF"]
+    assert len({m.label for m in METHODS.values()}) == len(METHODS)
+
+
+def test_the_config_schema_lists_exactly_the_registered_methods():
+    from pathlib import Path
+
+    import yaml
+
+    from adago.optimizers import METHODS
+
+    schema = yaml.safe_load((Path(__file__).parents[1] / "workflow/schemas/config.schema.yaml").read_text())
+    assert schema["properties"]["methods"]["items"]["enum"] == list(METHODS)
+    blocks = schema["$defs"]["hyperparameter_blocks"]["additionalProperties"]
+    assert blocks["propertyNames"]["enum"] == list(METHODS)
+
+
+@pytest.mark.parametrize("method, key, value", [("adago-nodamp", "damping", 0.05),
+                                                ("adago-nodamp", "damping", 0.01),  # the field default, given
+                                                ("adago-noreg", "reg_in_curvature", True),
+                                                ("adago-k05", "hessian_power", 1.0),
+                                                ("adago-global-t", "step_counter", "row"),
+                                                ("adago-full", "batch", "rating")])
+def test_an_ablation_rejects_a_different_value_for_the_setting_it_fixes(method, key, value):
+    where = f"hyperparameters.douban.{method}"
+    with pytest.raises(ConfigError, match=rf"^{where}\.{key}: fixed to .* by method '{method}'"):
+        TrainConfig.from_mapping({"method": method, key: value}, where=where)
+
+
+def test_an_ablation_accepts_its_fixed_value_and_round_trips():
+    cfg = TrainConfig.from_mapping({"method": "adago-k05", "hessian_power": 0.5, "lr": 0.001})
+    assert TrainConfig.from_mapping(cfg.to_dict()) == cfg and cfg.hessian_power == 0.5

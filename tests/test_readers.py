@@ -123,7 +123,7 @@ def test_csv_delimiter_from_extension_or_sniffed(tmp_path, name, sep):
         ("user,item\n1,2\n", r":1: header .* lacks column\(s\) rating"),
         ("1,2,3\n4,5,6\n", r":1: header .* lacks column\(s\) user, item, rating"),
         ("user,item,rating\n1,2,3\n1,3\n", r":3: expected 3 fields"),
-        ("user,item,rating\n1,2,3\n1,3,4,5\n", r":3: expected 3 fields, got 4"),
+        ("user,item,rating\n1,2,3\n1,3,4,5\n", r":3: expected 3 fields \(','-separated\), got 4: '1,3,4,5'"),
         ("user,item,rating\n1,2,3\n1,3,good\n", r":3: rating 'good' is not a number"),
         ("user,item,rating\n1,2,3\n1,3,NaN\n", r":3: rating missing or NaN"),
         ("user,item,rating\n1,2,3\n1,3,-inf\n", r":3: rating -inf is not finite"),
@@ -298,3 +298,118 @@ def test_real_douban_has_the_published_counts_and_roundtrips(tmp_path):
     back = load_ratings(tmp_path / "douban.npz")
     np.testing.assert_array_equal(back.fixed_test, d.fixed_test)
     np.testing.assert_array_equal(back.rating, d.rating)
+
+
+# ------------------------------------------------------------------------------------------------
+# field counts, blank ids, what a path is: faults of issue 9
+
+
+@pytest.mark.parametrize("duplicates", ["error", "keep-last", "keep-first", "mean"])
+@pytest.mark.parametrize(
+    ("name", "text", "line"),
+    [
+        # one field more on the first data row: pandas took the first column as the index
+        ("r.csv", "user,item,rating\n65,91,4,978300000\n1,10,4,978300001\n3,11,2,978300002\n", 2),
+        ("r.csv", "user,item,rating\n65,91,4,978300000\n1,10,4\n", 2),
+        ("r.tsv", "user\titem\trating\n65\t91\t4\t978300000\n1\t10\t4\n", 2),
+        ("r.csv", "user,item,rating\n1,10,4,\n", 2),  # a trailing delimiter is a field too
+        # one field more or fewer further down
+        ("r.csv", "user,item,rating\n1,10,4\n65,91,4,978300000\n3,11,2\n", 3),
+        ("r.csv", "user,item,rating\n1,10,4\n65,91\n3,11,2\n", 3),
+        ("r.tsv", "user\titem\trating\n1\t10\t4\n\n65\t91\t4\t1\n", 4),
+    ],
+)
+def test_a_row_with_more_or_fewer_fields_than_the_header_names_file_and_line(tmp_path, name, text, line, duplicates):
+    p = _write(tmp_path / name, text)
+    with pytest.raises(RatingFileError, match=rf"{p.name}:{line}: expected 3 fields .*, got [24]") as exc:
+        read_ratings(p, "csv", duplicates=duplicates)
+    assert str(p) in str(exc.value)
+
+
+@pytest.mark.parametrize("text", ["1::1::5::0::7\n2::2::3::0::8\n", "1::1::5::0:\n2::2::3::0\n"])
+def test_movielens_first_line_with_extra_fields_is_an_error_not_a_shifted_column(tmp_path, text):
+    # "1::1::5::0::7" as line 1 used to end in a bare TypeError from pandas' implicit index
+    with pytest.raises(RatingFileError, match=r"ratings\.dat:1: expected 4 fields"):
+        read_ratings(_ml(tmp_path, text), "movielens")
+
+
+@pytest.mark.parametrize(
+    ("text", "what", "line"),
+    [
+        ("user,item,rating\n1,10,4\n   ,91,4\n", "user id", 3),
+        ("user,item,rating\nalice,10,4\nbob,\t,4\n", "item id", 3),
+        ("user,item,rating\nalice,x,4\nbob,y,4\n\n ,z,3\n", "user id", 5),
+    ],
+)
+def test_a_whitespace_only_id_is_rejected_naming_file_and_line(tmp_path, text, what, line):
+    p = _write(tmp_path / "r.csv", text)
+    with pytest.raises(RatingFileError, match=rf"r\.csv:{line}: {what} is blank"):
+        read_ratings(p, "csv")
+
+
+def test_a_directory_or_device_is_named_for_what_it_is_not_missing(tmp_path):
+    with pytest.raises(RatingFileError, match="is a directory, not a rating file"):
+        read_ratings(tmp_path, "csv")
+    with pytest.raises(RatingFileError, match=r"/dev/null: is not a regular file \(a device"):
+        read_ratings("/dev/null", "csv")
+    link = tmp_path / "gone.csv"
+    link.symlink_to(tmp_path / "nothing.csv")
+    with pytest.raises(RatingFileError, match="no such file .*broken symbolic link"):
+        read_ratings(link, "csv")
+
+
+def test_duplicate_error_shows_ids_as_written_not_numpy_reprs(tmp_path):
+    p = _write(tmp_path / "r.csv", "user,item,rating\n151,7,4\n151,8,4\n151,7,5\n")
+    with pytest.raises(RatingFileError) as exc:
+        read_ratings(p, "csv")
+    assert "user 151, item 7 (first at line 2)" in str(exc.value) and "np." not in str(exc.value)
+    p = _write(tmp_path / "s.csv", "user,item,rating\nalice,x,4\nalice,x,5\n")
+    with pytest.raises(RatingFileError, match=r"s\.csv:3: duplicate rating for user 'alice', item 'x'"):
+        read_ratings(p, "csv")
+
+
+def test_ids_that_are_integers_are_integers_whatever_their_spelling(tmp_path):
+    d = read_ratings(_write(tmp_path / "r.csv", "user,item,rating\n007,1,4\n 7 ,2,3\n8,1,5\n"), "csv")
+    assert d.user_ids.tolist() == [7, 8] and d.user.tolist() == [0, 0, 1] and d.user_ids.dtype == np.int64
+    mixed = read_ratings(_write(tmp_path / "m.csv", "user,item,rating\n007,1,4\nalice,1,3\n 7,2,5\n"), "csv")
+    assert mixed.user_ids.tolist() == ["7", "alice"] and mixed.user.tolist() == [0, 1, 0]
+    huge = read_ratings(_write(tmp_path / "h.csv", "user,item,rating\n99999999999999999999,1,4\n7,2,3\n"), "csv")
+    assert huge.user_ids.tolist() == ["7", "99999999999999999999"]  # beyond int64: text, not an overflow
+
+
+def _chunked_file(tmp_path):
+    """Integer ids in the first chunks, text ids later, blank lines, a duplicate pair across chunks."""
+    rows = ["user,item,rating", "1,10,4", "2,10,3", "", "3,11,5", "alice,10,2", "007,12,1", "", "",
+            "bob,11,4", " 2 ,12,5", "1,10,2"]
+    return _write(tmp_path / "c.csv", "\n".join(rows) + "\n")
+
+
+@pytest.mark.parametrize("duplicates", ["keep-last", "keep-first", "mean"])
+def test_reading_in_chunks_gives_the_same_data_as_one_pass(tmp_path, monkeypatch, duplicates):
+    import adago.readers as readers
+
+    p = _chunked_file(tmp_path)
+    whole = read_ratings(p, "csv", duplicates=duplicates)
+    monkeypatch.setattr(readers, "_CHUNK_ROWS", 2)
+    chunked = read_ratings(p, "csv", duplicates=duplicates)
+    for key in ("user", "item", "rating", "user_ids", "item_ids"):
+        np.testing.assert_array_equal(getattr(chunked, key), getattr(whole, key))
+    assert whole.user_ids.tolist() == ["1", "2", "3", "7", "alice", "bob"]
+    expected = {"keep-last": 2.0, "keep-first": 4.0, "mean": 3.0}[duplicates]  # pair (1, 10), lines 2 and 12
+    (k,) = np.flatnonzero((whole.user == 0) & (whole.item == 0))
+    assert whole.rating[k] == expected
+
+
+def test_line_numbers_survive_chunk_boundaries_and_blank_lines(tmp_path, monkeypatch):
+    import adago.readers as readers
+
+    monkeypatch.setattr(readers, "_CHUNK_ROWS", 2)
+    p = _chunked_file(tmp_path)
+    with pytest.raises(RatingFileError, match=r"c\.csv:12: duplicate rating for user '1', item 10 \(first at line 2\)"):
+        read_ratings(p, "csv")
+    bad = _write(tmp_path / "b.csv", "user,item,rating\n1,1,4\n\n2,2,3\n\n\n3,3,x\n")
+    with pytest.raises(RatingFileError, match=r"b\.csv:7: rating 'x' is not a number"):
+        read_ratings(bad, "csv")
+    extra = _write(tmp_path / "e.csv", "user,item,rating\n1,1,4\n\n2,2,3\n\n\n3,3,3,3\n")
+    with pytest.raises(RatingFileError, match=r"e\.csv:7: expected 3 fields"):
+        read_ratings(extra, "csv")

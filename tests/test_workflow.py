@@ -14,13 +14,16 @@ pytestmark = pytest.mark.workflow
 
 MIRROR = mirror()
 DATASETS = ["synthetic"] + (["douban"] if MIRROR else [])
-METHODS = ["adago", "adam", "sgd"]
+METHODS = ["adago", "adam", "sgd"]  # every registered method: tests/test_workflow_methods.py
 SEEDS = [1, 2]
+PROTOCOLS = ["paper", "tuned"]
 CONFIG = {
+    "protocol": PROTOCOLS,
     "datasets": DATASETS,
     "methods": METHODS,
     "seeds": SEEDS,
-    "max_epochs": 4,
+    "max_epochs": 4,  # the tuned protocol's cap; the paper protocol keeps its 500
+    "training": {"stopping": {"min_epochs": 0}},
     "synthetic": {"users": 120, "items": 90, "ratings": 3000, "rank": 3, "noise_std": 0.2, "seed": 0},
 }
 
@@ -43,43 +46,71 @@ def test_douban_is_fetched_through_the_mirror_with_its_checksum(done):
 
 
 def test_runs_write_history_and_summary_with_documented_fields(done):
-    for d in DATASETS:
-        for m in METHODS:
-            for s in SEEDS:
-                run = done / f"results/runs/{d}/{m}/seed{s}"
-                history = pd.read_csv(run / "history.csv")
-                assert list(history.columns[:7]) == ["epoch", "seconds", "train_loss", "val_rmse", "val_mae",
-                                                     "test_rmse", "test_mae"]
-                assert history["epoch"].tolist() == list(range(1, len(history) + 1))
-                summary = json.loads((run / "summary.json").read_text())
-                assert {"best", "hyperparameters", "seed", "threads", "versions", "epochs_run"} <= summary.keys()
-                assert summary["hyperparameters"]["method"] == m and summary["seed"] == s
-                assert 1 <= summary["best"]["rmse"]["epoch"] <= 4
+    for p in PROTOCOLS:
+        for d in DATASETS:
+            for m in METHODS:
+                for s in SEEDS:
+                    run = done / f"results/runs/{p}/{d}/{m}/seed{s}"
+                    history = pd.read_csv(run / "history.csv")
+                    assert list(history.columns[:7]) == ["epoch", "seconds", "train_loss", "val_rmse", "val_mae",
+                                                         "test_rmse", "test_mae"]
+                    assert history["epoch"].tolist() == list(range(1, len(history) + 1))
+                    summary = json.loads((run / "summary.json").read_text())
+                    assert {"best", "hyperparameters", "seed", "threads", "versions", "epochs_run", "protocol",
+                            "evaluation"} <= summary.keys()
+                    assert summary["protocol"] == p and summary["hyperparameters"]["method"] == m
+                    assert summary["evaluation"]["clip"] is (p == "tuned")
+                    for metric in ("rmse", "mae"):
+                        cell = summary["best"][metric]
+                        assert cell["rule"] == {"paper": "authors", "tuned": "running-best"}[p]
+                        assert cell["mode"] == "separate" and 1 <= cell["epoch"] <= len(history)
+                    if p == "tuned":
+                        assert len(history) <= 4
+                    else:
+                        assert summary["hyperparameters"]["max_epochs"] == 500
+                        assert summary["hyperparameters"]["init_high"] == 0.004
 
 
 def test_tables_have_the_documented_columns(done):
-    tables = done / "results/tables"
-    t4 = pd.read_csv(tables / "table4.csv")
-    assert list(t4.columns) == ["dataset", "method", "n_runs", "rmse_mean", "rmse_std", "epoch_mean", "epoch_std",
-                                "time_mean", "time_std"]
-    t5 = pd.read_csv(tables / "table5.csv")
-    assert list(t5.columns) == ["dataset", "method", "n_runs", "mae_mean", "mae_std", "epoch_mean", "epoch_std",
-                                "time_mean", "time_std"]
-    assert len(t4) == len(t5) == len(DATASETS) * len(METHODS)
-    assert (t4["n_runs"] == len(SEEDS)).all()
-    for table in ("table2", "table3", "table4", "table5"):
-        for ext in ("md", "tex"):
-            assert (tables / f"{table}.{ext}").stat().st_size > 0
-    assert "Douban" in (tables / "paper_comparison.md").read_text() or not MIRROR
-    sig = pd.read_csv(tables / "significance.csv")
-    assert set(sig["other"]) == {"adam", "sgd"} and (sig["n_pairs"] == len(SEEDS)).all()
+    for p in PROTOCOLS:
+        tables = done / "results/tables" / p
+        t4 = pd.read_csv(tables / "table4.csv")
+        assert list(t4.columns) == ["dataset", "method", "n_runs", "rmse_mean", "rmse_std", "epoch_mean",
+                                    "epoch_std", "time_mean", "time_std"]
+        t5 = pd.read_csv(tables / "table5.csv")
+        assert list(t5.columns) == ["dataset", "method", "n_runs", "mae_mean", "mae_std", "epoch_mean",
+                                    "epoch_std", "time_mean", "time_std"]
+        assert len(t4) == len(t5) == len(DATASETS) * len(METHODS)
+        assert (t4["n_runs"] == len(SEEDS)).all()
+        for table in ("table2", "table3", "table4", "table5"):
+            for ext in ("md", "tex"):
+                assert (tables / f"{table}.{ext}").stat().st_size > 0
+        sig = pd.read_csv(tables / "significance.csv")
+        assert set(sig["other"]) == {"adam", "sgd"} and (sig["n_pairs"] == len(SEEDS)).all()
+        runs = pd.read_csv(tables / "runs.csv")
+        assert (runs["protocol"] == p).all() and len(runs) == len(DATASETS) * len(METHODS) * len(SEEDS)
+    comparison = (done / "results/tables/paper_comparison.md").read_text()
+    assert "| paper |" in comparison and "| tuned |" in comparison
+    assert "Douban" in comparison or not MIRROR
+
+
+def test_the_claims_table_has_a_row_per_claim_data_set_and_protocol(done):
+    claims = pd.read_csv(done / "results/tables/claims.csv")
+    assert list(claims.columns[:14]) == ["claim", "dataset", "protocol", "metric", "reference", "other", "n_pairs",
+                                         "diff_mean", "ci_low", "ci_high", "ttest_p", "wilcoxon_p", "holm_p",
+                                         "verdict"]
+    assert len(claims) == 8 * len(DATASETS) * len(PROTOCOLS)
+    assert set(claims["verdict"]) <= {"confirmed", "refuted", "not distinguishable"}
+    assert (done / "results/tables/claims.md").read_text().count("| AdaGO:") == len(claims)
+    assert "\\toprule" in (done / "results/tables/claims.tex").read_text()
 
 
 def test_every_figure_is_written_as_png_and_pdf(done):
     names = [f"figure{k}" for k in range(2, 8)] + [f"convergence_{d}" for d in DATASETS]
-    for name in names:
-        for ext in ("png", "pdf"):
-            assert (done / "figures" / f"{name}.{ext}").stat().st_size > 1000, name
+    for p in PROTOCOLS:
+        for name in names:
+            for ext in ("png", "pdf"):
+                assert (done / "figures" / p / f"{name}.{ext}").stat().st_size > 1000, name
 
 
 def test_a_second_dry_run_has_nothing_to_do(done):
@@ -102,9 +133,12 @@ def _planned_after_editing(workdir, path):
         os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))
 
 
+PLOT_RULES = {f"plot_figure{k}" for k in range(2, 8)} | {"plot_convergence"}
+
+
 def test_editing_the_plotting_code_reruns_plots_only(done):
     rules = _planned_after_editing(done, done / "src/adago/figures.py")
-    assert rules and rules <= {"plot_figure", "plot_convergence", "all"}, rules
+    assert rules and rules <= PLOT_RULES | {"all"}, rules
 
 
 def test_editing_a_plot_script_reruns_that_plot_only(done):
@@ -125,13 +159,13 @@ def test_editing_the_splitter_reruns_splits_but_not_preparation(done):
 def test_changing_split_ratios_leaves_fixed_split_data_sets_alone(done):
     result = snakemake(done, "-n", overrides={"split": {"ratios": [0.8, 0.1, 0.1]}})
     assert "output: results/splits/synthetic/seed1.npz" in result.stdout
-    assert "output: results/runs/douban" not in result.stdout
+    assert "output: results/runs/paper/douban" not in result.stdout
     assert "output: results/splits/douban" not in result.stdout
 
 
 def test_editing_an_optimiser_reruns_training_but_not_data_preparation(done):
-    kernel = sorted((done / "src/adago").glob("kernels*.py"))[0]
-    rules = _planned_after_editing(done, kernel)
+    # A module inside the optimizers/ subpackage: the code hash must reach into it.
+    rules = _planned_after_editing(done, done / "src/adago/optimizers/adam.py")
     assert "train" in rules, rules
     assert not rules & {"download_dataset", "prepare_dataset", "split_dataset"}, rules
 
@@ -158,14 +192,20 @@ def test_a_run_after_reverting_edits_has_nothing_to_do(done):
             os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns))
 
 
+def test_editing_the_tuned_protocols_settings_leaves_the_paper_runs_alone(done):
+    result = snakemake(done, "-n", overrides={"training": {"patience": 3}, "evaluation": {"clip": False}})
+    assert "output: results/runs/tuned/" in result.stdout
+    assert "output: results/runs/paper/" not in result.stdout
+
+
 def test_regenerating_one_figure_runs_only_its_plot(done):
-    target = done / "figures/figure4.pdf"
+    target = done / "figures/paper/figure4.pdf"
     target.unlink()
-    result = snakemake(done, "figures/figure4.pdf")
+    result = snakemake(done, "figures/paper/figure4.pdf")
     assert result.returncode == 0, result.stderr[-2000:]
     assert target.is_file()
     log = result.stdout + result.stderr
-    assert "rule plot_figure:" in log or "localrule plot_figure:" in log
+    assert "rule plot_figure4:" in log or "localrule plot_figure4:" in log
     assert "rule train:" not in log and "rule make_tables:" not in log
 
 
@@ -176,3 +216,4 @@ def test_the_report_bundles_figures_and_tables(done):
     assert result.returncode == 0, result.stderr[-2000:]
     names = zipfile.ZipFile(done / "report.zip").namelist()
     assert any(n.endswith("figure2.png") for n in names) and any(n.endswith("paper_comparison.md") for n in names)
+    assert any(n.endswith("claims.md") for n in names)

@@ -19,18 +19,19 @@ SYNTHETIC = {"users": 300, "items": 200, "ratings": 12000, "rank": 3, "noise_std
 
 
 def test_a_diverging_run_fails_loudly_and_leaves_no_result(tmp_path):
-    config = {"datasets": ["synthetic"], "methods": ["adago", "sgd"], "seeds": [1], "max_epochs": 20,
-              "synthetic": SYNTHETIC, "hyperparameters": {"synthetic": {"sgd": {"lr": 50.0}}}}
+    config = {"protocol": "tuned", "datasets": ["synthetic"], "methods": ["adago", "sgd"], "seeds": [1],
+              "max_epochs": 20, "synthetic": SYNTHETIC,
+              "hyperparameters": {"tuned": {"synthetic": {"sgd": {"lr": 50.0}}}}}
     workdir = make_workdir(tmp_path, config)
     result = snakemake(workdir)
     out = result.stdout + result.stderr
     assert result.returncode != 0
     assert "DivergenceError" in out and "sgd" in out and "epoch" in out
-    run = workdir / "results/runs/synthetic"
+    run = workdir / "results/runs/tuned/synthetic"
     assert not (run / "sgd/seed1/summary.json").exists()
     assert not (run / "sgd/seed1/history.csv").exists()
     assert (run / "adago/seed1/summary.json").is_file(), "keep-going: the healthy run still finishes"
-    assert not (workdir / "results/tables/table4.csv").exists()
+    assert not (workdir / "results/tables/tuned/table4.csv").exists()
 
 
 def _summaries(workdir):
@@ -39,8 +40,8 @@ def _summaries(workdir):
 
 def test_killing_the_workflow_and_restarting_finishes_without_redoing_finished_runs(tmp_path):
     seeds = list(range(1, 7))
-    config = {"datasets": ["synthetic"], "methods": ["adago", "sgd"], "seeds": seeds, "max_epochs": 200,
-              "synthetic": SYNTHETIC, "training": {"patience": 200}}
+    config = {"protocol": "tuned", "datasets": ["synthetic"], "methods": ["adago", "sgd"], "seeds": seeds,
+              "max_epochs": 200, "synthetic": SYNTHETIC, "training": {"patience": 200}}
     workdir = make_workdir(tmp_path, config)
     cmd = [sys.executable, "-m", "snakemake", "--directory", str(workdir), "--configfile",
            str(workdir / "test-config.yaml"), "--cores", "2"]
@@ -71,7 +72,7 @@ def test_killing_the_workflow_and_restarting_finishes_without_redoing_finished_r
     assert len(after) == total
     kept = [p for p in before if after[p] == before[p]]
     assert kept, "finished runs must not be trained again"
-    assert (workdir / "results/tables/table4.csv").is_file()
+    assert (workdir / "results/tables/tuned/table4.csv").is_file()
     assert snakemake(workdir, "-n").stdout.count("rule train:") == 0
 
 

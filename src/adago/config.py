@@ -4,8 +4,9 @@ The JSON schema (``workflow/schemas/config.schema.yaml``) is the single descript
 its default. This module applies it with the same draft Snakemake uses, but reports the first
 problem as ``config key 'split.ratios': ...`` instead of a schema dump, then checks what a schema
 cannot express: ratios summing to 1, dataset names that must be built in or declared, and each
-method's hyperparameters, which are validated by :class:`adago.optimizers.TrainConfig` itself so that
-a typo is caught when the workflow is parsed, before any job runs.
+protocol's hyperparameters, which are validated by :mod:`adago.protocols` (what the paper protocol
+leaves open) and :class:`adago.optimizers.TrainConfig` itself, so that a typo is caught when the
+workflow is parsed, before any job runs. ``protocol`` is normalised to a list.
 """
 
 from __future__ import annotations
@@ -23,11 +24,11 @@ from jsonschema import Draft202012Validator, validators
 # One error type for the whole configuration, workflow keys and hyperparameters alike.
 from adago.download import MIRROR_ENV
 from adago.optimizers import ConfigError, TrainConfig
+from adago.protocols import PROTOCOLS, check_options, evaluation, run_settings
+from adago.readers import DEFAULT_RATING_RANGE, RatingFileError, check_rating_path
 from adago.sources import SOURCES
 
 BUILTIN_DATASETS = ("douban", "ml1m", "synthetic")
-# Set once for every run (top-level keys), so a hyperparameter block may not set them.
-RUN_LEVEL_KEYS = {"max_epochs": "max_epochs", "tol": "training.tol", "patience": "training.patience"}
 
 
 @dataclass(frozen=True)
@@ -92,16 +93,40 @@ def load_schema(path: str | os.PathLike) -> dict:
 def check_config(config: Mapping, schema: Mapping) -> dict:
     """Return a validated copy of ``config`` with defaults filled in, or raise :class:`ConfigError`."""
     cfg = copy.deepcopy(dict(config))
+    _check_hyperparameter_layout(cfg)
     validator = _with_defaults(Draft202012Validator)(schema)
     # Fill defaults first (a pass that may itself report errors), then report the most specific error.
     errors = sorted(validator.iter_errors(cfg), key=lambda e: (len(e.absolute_path), str(e.absolute_path)))
     if errors:
         err = errors[-1]
         raise ConfigError(f"config key '{_key(err.absolute_path)}': {err.message}")
+    if isinstance(cfg["protocol"], str):
+        cfg["protocol"] = [cfg["protocol"]]
+    _check_seeds(cfg)
     _check_fractions(cfg)
     _check_datasets(cfg)
     _check_hyperparameters(cfg)
     return cfg
+
+
+def _check_hyperparameter_layout(cfg: dict) -> None:
+    """The pre-protocol layout (hyperparameters.<dataset>.<method>) gets its own message."""
+    blocks = cfg.get("hyperparameters")
+    if isinstance(blocks, Mapping):
+        for name in blocks:
+            if name not in PROTOCOLS:
+                raise ConfigError(
+                    f"config key 'hyperparameters.{name}': hyperparameters are given per protocol, "
+                    f"as hyperparameters.<protocol>.<dataset or default>.<method> with protocol one of "
+                    f"{list(PROTOCOLS)}")
+
+
+def _check_seeds(cfg: dict) -> None:
+    # JSON Schema counts 1.0 as an integer; a seed is also part of file names (seed1.npz), so it must be
+    # written as one. The schema bounds it to 0..2^32-1.
+    for k, seed in enumerate(cfg["seeds"]):
+        if isinstance(seed, bool) or not isinstance(seed, int):
+            raise ConfigError(f"config key 'seeds.{k}': {seed!r} is not an integer (write it without a decimal point)")
 
 
 def _check_ratios(ratios, key: str) -> None:
@@ -120,9 +145,21 @@ def _check_fractions(cfg: dict) -> None:
 
 
 def _check_datasets(cfg: dict) -> None:
-    for name in cfg["custom_datasets"]:
+    for name, c in cfg["custom_datasets"].items():
+        key = f"custom_datasets.{name}"
         if name in BUILTIN_DATASETS:
-            raise ConfigError(f"config key 'custom_datasets.{name}': '{name}' is a built-in data set name")
+            raise ConfigError(f"config key '{key}': '{name}' is a built-in data set name")
+        if "rating_range" in c:
+            lo, hi = c["rating_range"]
+            if not (math.isfinite(lo) and math.isfinite(hi) and lo < hi):
+                raise ConfigError(f"config key '{key}.rating_range': {c['rating_range']} must be "
+                                  f"[lowest, highest] valid rating, finite, with lowest < highest")
+        elif DEFAULT_RATING_RANGE[c["format"]] is None:
+            # Read off the data instead, a typo such as -3 would silently widen the range every
+            # prediction is clipped to (and Table 2's); declared, it is an error naming file and line.
+            raise ConfigError(f"config key '{key}.rating_range': required for {c['format']} files: the lowest "
+                              f"and highest valid rating, e.g. [1, 5] (a rating outside it is then an error "
+                              f"naming its line)")
     known = set(BUILTIN_DATASETS) | set(cfg["custom_datasets"])
     for k, name in enumerate(cfg["datasets"]):
         if name not in known:
@@ -130,45 +167,32 @@ def _check_datasets(cfg: dict) -> None:
                 f"config key 'datasets[{k}]': unknown data set '{name}'; "
                 f"use one of {sorted(known)} or declare it under custom_datasets"
             )
-    for name in cfg["hyperparameters"]:
-        if name != "default" and name not in known:
-            raise ConfigError(
-                f"config key 'hyperparameters.{name}': not 'default' and not a known data set ({sorted(known)})"
-            )
+        path = cfg["custom_datasets"].get(name, {}).get("path")
+        # A missing file is left to Snakemake ("Missing input files"): a dry run elsewhere is fine.
+        if path is not None and (Path(path).exists() or Path(path).is_symlink()):
+            try:
+                check_rating_path(path)
+            except RatingFileError as exc:
+                raise ConfigError(f"config key 'custom_datasets.{name}.path': {exc}") from None
+    for protocol, blocks in cfg["hyperparameters"].items():
+        for name in blocks:
+            if name != "default" and name not in known:
+                raise ConfigError(f"config key 'hyperparameters.{protocol}.{name}': not 'default' and not "
+                                  f"a known data set ({sorted(known)})")
 
 
 def _check_hyperparameters(cfg: dict) -> None:
-    for block, methods in cfg["hyperparameters"].items():
-        for method, options in methods.items():
-            if "method" in options:
-                raise ConfigError(f"config key 'hyperparameters.{block}.{method}.method': set by the block name")
-            for key, where in RUN_LEVEL_KEYS.items():
-                if key in options:
-                    raise ConfigError(f"config key 'hyperparameters.{block}.{method}.{key}': "
-                                      f"set for every run by config key '{where}'")
-            TrainConfig.from_mapping({"method": method, **options}, where=f"hyperparameters.{block}.{method}")
-    for dataset in cfg["datasets"]:
-        for method in cfg["methods"]:
-            hyperparameters(cfg, dataset, method)
-
-
-def hyperparameters(cfg: Mapping, dataset: str, method: str) -> dict:
-    """The full, validated options of one training run: defaults < 'default' block < data set block.
-
-    Only this slice of the config is passed to a training job, so editing another data set's or
-    method's settings does not re-run it.
-    """
-    blocks = cfg["hyperparameters"]
-    merged = {
-        "method": method,
-        **blocks.get("default", {}).get(method, {}),
-        **blocks.get(dataset, {}).get(method, {}),
-        "max_epochs": cfg["max_epochs"],
-        "tol": cfg["training"]["tol"],
-        "patience": cfg["training"]["patience"],
-    }
-    where = f"hyperparameters.{dataset}.{method}"
-    return TrainConfig.from_mapping(merged, where=where).to_dict()
+    for protocol, blocks in cfg["hyperparameters"].items():
+        for block, methods in blocks.items():
+            for method, options in methods.items():
+                where = f"hyperparameters.{protocol}.{block}.{method}"
+                check_options(protocol, method, options, where)
+                TrainConfig.from_mapping({"method": method, **options}, where=where)
+    for protocol in cfg["protocol"]:
+        evaluation(cfg, protocol)  # the tuned protocol's stopping options
+        for dataset in cfg["datasets"]:
+            for method in cfg["methods"]:
+                run_settings(cfg, protocol, dataset, method)
 
 
 def dataset_spec(cfg: Mapping, name: str) -> DatasetSpec:
@@ -187,7 +211,9 @@ def dataset_spec(cfg: Mapping, name: str) -> DatasetSpec:
         raw=c["path"],
         ratios=tuple(c.get("ratios", split["ratios"])),
         validation_fraction=c.get("validation_fraction", split["validation_fraction"]),
-        rating_range=tuple(c["rating_range"]) if "rating_range" in c else None,
+        # None only for the built-in synthetic data: a custom csv must declare its range (checked
+        # above), the other formats have theirs.
+        rating_range=tuple(c.get("rating_range", DEFAULT_RATING_RANGE[c["format"]])),
         duplicates=c.get("duplicates", split["duplicates"]),
     )
 

@@ -30,6 +30,9 @@ class RatingMatrix:
     rating     : float64 array of shape (n,), within [rating_min, rating_max]
     user_ids, item_ids : original ids; ``user_ids[u]`` is the id of remapped user ``u``
     fixed_test : bool array of shape (n,) marking the file's own test entries, or None
+    range_declared : True if [rating_min, rating_max] was declared (config, format default); False if
+        it is merely the data's own min and max, which training must not use (see
+        :func:`rating_range_policy`)
     """
 
     user: np.ndarray
@@ -42,6 +45,7 @@ class RatingMatrix:
     rating_min: float
     rating_max: float
     fixed_test: np.ndarray | None = None
+    range_declared: bool = True
 
     def __post_init__(self) -> None:
         n = len(self.rating)
@@ -55,6 +59,11 @@ class RatingMatrix:
     @property
     def n_ratings(self) -> int:
         return int(len(self.rating))
+
+    @property
+    def declared_range(self) -> tuple[float, float] | None:
+        """The declared rating range, or None when the range was only read off the data."""
+        return (self.rating_min, self.rating_max) if self.range_declared else None
 
     def stats(self) -> dict:
         """Table 2 statistics, computed from the data rather than copied from the paper."""
@@ -82,6 +91,7 @@ def from_triples(
     fixed_test: np.ndarray | None = None,
     user_universe: np.ndarray | None = None,
     item_universe: np.ndarray | None = None,
+    range_declared: bool = True,
 ) -> RatingMatrix:
     """Remap arbitrary user/item ids to ``0..n-1`` (sorted order of the original ids).
 
@@ -103,7 +113,32 @@ def from_triples(
         rating_min=float(rating_range[0]),
         rating_max=float(rating_range[1]),
         fixed_test=None if fixed_test is None else np.asarray(fixed_test, dtype=bool),
+        range_declared=range_declared,
     )
+
+
+def rating_range_policy(declared, train_ratings: np.ndarray) -> tuple[float, float]:
+    """The range predictions are clipped to: ``declared`` if given, else the training ratings' own.
+
+        [lo, hi] = declared                          if declared is not None
+                 = [min_k r_k, max_k r_k], k in train otherwise
+
+    Never the validation or test ratings': their extremes would leak into every prediction. The
+    training script and the tuning code both call this, so they clip alike. Raises ValueError if
+    the range is not finite with hi > lo (a constant training set cannot be clipped to anything).
+    """
+    if declared is not None:
+        lo, hi = (float(x) for x in declared)
+        where = "declared rating range"
+    else:
+        train_ratings = np.asarray(train_ratings)
+        if train_ratings.size == 0:
+            raise ValueError("no training ratings to take the rating range from")
+        lo, hi = float(train_ratings.min()), float(train_ratings.max())
+        where = "training ratings' range"
+    if not (np.isfinite(lo) and np.isfinite(hi) and hi > lo):
+        raise ValueError(f"{where} [{lo:g}, {hi:g}] must be finite with high > low")
+    return lo, hi
 
 
 def _plain_ids(ids) -> np.ndarray:
@@ -134,6 +169,7 @@ def save_ratings(path: str | os.PathLike, data: RatingMatrix) -> None:
         "user_ids": data.user_ids,
         "item_ids": data.item_ids,
         "rating_range": np.array([data.rating_min, data.rating_max], dtype=np.float64),
+        "rating_range_declared": np.array(data.range_declared),
     }
     if data.fixed_test is not None:
         arrays["fixed_test"] = data.fixed_test
@@ -173,6 +209,7 @@ def load_ratings(path: str | os.PathLike) -> RatingMatrix:
                 rating_min=lo,
                 rating_max=hi,
                 fixed_test=z["fixed_test"] if "fixed_test" in z.files else None,
+                range_declared=bool(z["rating_range_declared"]) if "rating_range_declared" in z.files else True,
             )
     except (ValueError, OSError, EOFError, zipfile.BadZipFile) as exc:
         if str(exc).startswith(str(path)):

@@ -1,9 +1,10 @@
 """Figures 2-7 of the paper and the convergence curves it does not show.
 
 Figures 2-7 compare the methods per data set on one quantity each (test error, epochs, seconds,
-for RMSE and for MAE). The paper draws bars; we draw the mean with a one-std error bar and every
-seed as a dot, on an axis that is not forced to zero, because the differences are in the fourth
-decimal and a bar from zero would hide them.
+for RMSE and for MAE). The paper draws bars; we draw each method's mean with a one-std error bar
+and every seed as a dot, and beside it (hollow, grey) the paper's mean ± std where the paper has
+the data set. Error axes are not forced to zero (the differences are in the fourth decimal);
+epoch and time axes start at zero.
 """
 
 from __future__ import annotations
@@ -18,8 +19,8 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
-from adago import paper  # noqa: E402
 from adago.atomic import atomic_path  # noqa: E402
+from adago.paper import method_label, reported  # noqa: E402
 
 # figure number -> (runs.csv column, axis label, title)
 FIGURES = {
@@ -30,11 +31,15 @@ FIGURES = {
     6: ("mae_epoch", "epoch of best validation MAE", "Figure 6. Epochs used (MAE)"),
     7: ("mae_seconds", "seconds to best validation MAE", "Figure 7. Time used (MAE)"),
 }
-COLORS = {"adago": "#d62728", "adam": "#1f77b4", "sgd": "#2ca02c"}
+# The paper's methods keep their colours; the baselines and AdaGO's ablations get their own.
+COLORS = {"adago": "#d62728", "adam": "#1f77b4", "sgd": "#2ca02c", "adahessian": "#9467bd",
+          "als": "#8c564b", "adago-nodamp": "#ff7f0e", "adago-noreg": "#e377c2",
+          "adago-k05": "#bcbd22", "adago-global-t": "#17becf", "adago-full": "#e7ba52"}
+PAPER_COLOR = "0.45"
 
 
-def _method_label(m: str) -> str:
-    return f"{paper.METHODS[m]['no']} {paper.METHODS[m]['name']}"
+def _color(method: str) -> str:
+    return COLORS.get(method, "#7f7f7f")
 
 
 def save(fig: plt.Figure, png: str | os.PathLike, pdf: str | os.PathLike | None = None) -> None:
@@ -46,70 +51,124 @@ def save(fig: plt.Figure, png: str | os.PathLike, pdf: str | os.PathLike | None 
     plt.close(fig)
 
 
-def comparison_figure(runs: pd.DataFrame, number: int, labels: Mapping[str, str], methods: Sequence[str]) -> plt.Figure:
-    """One panel per data set: each method's mean ± std over seeds, with the seeds as dots."""
+def comparison_figure(runs: pd.DataFrame, number: int, labels: Mapping[str, str], methods: Sequence[str],
+                      protocol: str = "") -> plt.Figure:
+    """One panel per data set: each method's mean ± std over seeds with the seeds as dots, and the
+    paper's mean ± std beside it where the paper reports the data set."""
     column, ylabel, title = FIGURES[number]
+    from_zero = column not in ("rmse", "mae")
     datasets = list(dict.fromkeys(runs["dataset"]))
-    fig, axes = plt.subplots(1, len(datasets), figsize=(3.6 * len(datasets) + 0.6, 3.4), squeeze=False)
+    # A panel widens with the number of methods (the paper's three fit 4.2 in) and, past four,
+    # its labels slant so that baselines and ablations stay readable.
+    width = max(4.2, 0.6 * len(methods) + 1.2)
+    slant = {"rotation": 15} if len(methods) <= 4 else {"rotation": 35, "ha": "right", "rotation_mode": "anchor"}
+    fig, axes = plt.subplots(1, len(datasets), figsize=(width * len(datasets) + 0.6, 3.8), squeeze=False)
     rng = np.random.default_rng(0)  # fixed jitter: the same data gives the same picture
+    any_paper = False
     for ax, dataset in zip(axes[0], datasets):
         d = runs[runs["dataset"] == dataset]
+        top = 0.0  # highest marker + error bar, to leave room for the value written above it
         for x, m in enumerate(methods):
             values = d.loc[d["method"] == m, column].to_numpy(dtype=float)
             if len(values) == 0:
                 continue
+            theirs = reported(dataset, m, column)
+            here = x - 0.14 if theirs else x
             std = values.std(ddof=1) if len(values) > 1 else 0.0
-            ax.scatter(x + rng.uniform(-0.12, 0.12, len(values)), values, s=12, color=COLORS[m], alpha=0.45, lw=0)
-            ax.errorbar(x, values.mean(), yerr=std, fmt="o", color=COLORS[m], ms=7, capsize=6, lw=1.8)
-        ax.set_xticks(range(len(methods)), [_method_label(m) for m in methods], rotation=15)
+            ax.scatter(here + rng.uniform(-0.08, 0.08, len(values)), values, s=12, color=_color(m), alpha=0.45, lw=0)
+            ax.errorbar(here, values.mean(), yerr=std, fmt="o", color=_color(m), ms=7, capsize=5, lw=1.8)
+            top = max(top, values.max(), values.mean() + std, sum(theirs) if theirs else 0.0)
+            if from_zero:
+                ax.annotate(_short(values.mean()), (here, values.mean() + std), textcoords="offset points",
+                            xytext=(0, 4), ha="center", fontsize=7, color=_color(m))
+            if theirs:
+                any_paper = True
+                ax.errorbar(x + 0.18, theirs[0], yerr=theirs[1], fmt="o", mfc="white", color=PAPER_COLOR,
+                            ms=6, capsize=4, lw=1.2)
+                if from_zero:
+                    ax.annotate(_short(theirs[0]), (x + 0.18, theirs[0] + theirs[1]), textcoords="offset points",
+                                xytext=(0, 4), ha="center", fontsize=7, color=PAPER_COLOR)
+        ax.set_xticks(range(len(methods)), [method_label(m) for m in methods], **slant)
         ax.set_xlim(-0.6, len(methods) - 0.4)
+        if from_zero:
+            ax.set_ylim(0, 1.15 * top)
         ax.set_title(labels.get(dataset, dataset), fontsize=10)
         ax.grid(axis="y", alpha=0.3)
     axes[0][0].set_ylabel(ylabel)
     n = runs.groupby(["dataset", "method"]).size().max()
-    fig.suptitle(f"{title} — mean ± std over {n} seeds", fontsize=11)
-    fig.tight_layout()
+    where = f", {protocol} protocol" if protocol else ""
+    fig.suptitle(f"{title}{where} — mean ± std over {n} seeds", fontsize=11)
+    if any_paper:  # below the panels, where it cannot hide a marker
+        handles = [plt.Line2D([], [], marker="o", color="0.2", ls="", label="ours: mean ± std, dots = seeds"),
+                   plt.Line2D([], [], marker="o", mfc="white", color=PAPER_COLOR, ls="", label="paper: mean ± std")]
+        fig.legend(handles=handles, fontsize=8, loc="lower center", ncol=2, frameon=False)
+        fig.tight_layout(rect=(0, 0.07, 1, 1))
+    else:
+        fig.tight_layout()
     return fig
 
 
-def convergence_figure(histories: Mapping[str, Sequence[pd.DataFrame]], label: str, metric: str = "val_rmse") -> plt.Figure:
+def _short(value: float) -> str:
+    return f"{value:.0f}" if abs(value) >= 10 else f"{value:.2g}"
+
+
+def convergence_figure(histories: Mapping[str, Sequence[pd.DataFrame]], label: str,
+                       best_epochs: Mapping[str, Sequence[int]] | None = None, metric: str = "val_rmse",
+                       protocol: str = "") -> plt.Figure:
     """Validation error against epoch and against training seconds, per method.
 
-    ``histories`` maps method -> one history per seed. Early stopping ends runs at different
-    epochs, so the mean and its one-std band are drawn only over the epochs every run reached
-    (a mean over a shrinking set of runs would jump where a run stops); each run is also drawn in
-    full as a thin line. On the seconds axis a run's own cumulative training time is used, and
-    the mean curve uses the mean time of the runs at each epoch.
+    ``histories`` maps method -> one history per seed; ``best_epochs`` the same -> each seed's
+    best-validation epoch (of ``metric``; default: the epoch of its lowest value), marked on its
+    curve. Runs stop at different epochs, so the mean over seeds (epoch panel, with a one-std band)
+    keeps every seed to the end: a run that has stopped contributes its last value from then on.
+    The seconds panel shows every seed's curve and, per method, the mean ± std of the best epoch's
+    seconds and value. Both x axes start at zero.
     """
-    fig, (ax_e, ax_t) = plt.subplots(1, 2, figsize=(9.5, 3.6), sharey=True)
-    lows, finals = [], []
+    fig, (ax_e, ax_t) = plt.subplots(1, 2, figsize=(10, 3.8), sharey=True)
+    lows, plateaus = [], []
     for m, hs in histories.items():
-        for h in hs:
-            ax_e.plot(h["epoch"], h[metric], color=COLORS[m], lw=0.6, alpha=0.35)
-            ax_t.plot(h["seconds"], h[metric], color=COLORS[m], lw=0.6, alpha=0.35)
-        common = min(len(h) for h in hs)
-        wide = np.stack([h[metric].to_numpy()[:common] for h in hs])
-        secs = np.stack([h["seconds"].to_numpy()[:common] for h in hs]).mean(axis=0)
+        bests = list(best_epochs[m]) if best_epochs else [int(h[metric].idxmin()) + 1 for h in hs]
+        color = _color(m)
+        best_t, best_v = [], []
+        for h, b in zip(hs, bests):
+            row = h.iloc[b - 1]
+            ax_e.plot(h["epoch"], h[metric], color=color, lw=0.6, alpha=0.35)
+            ax_t.plot(h["seconds"], h[metric], color=color, lw=0.6, alpha=0.35)
+            ax_e.plot(row["epoch"], row[metric], "o", ms=3.5, color=color, mec="white", mew=0.5)
+            ax_t.plot(row["seconds"], row[metric], "o", ms=3.5, color=color, mec="white", mew=0.5)
+            best_t.append(row["seconds"])
+            best_v.append(row[metric])
+        longest = max(len(h) for h in hs)
+        # Last value carried forward: a stopped run stays in the mean instead of silently leaving it.
+        wide = np.stack([np.pad(h[metric].to_numpy(float), (0, longest - len(h)), mode="edge") for h in hs])
         mean = wide.mean(axis=0)
-        std = wide.std(axis=0, ddof=1) if len(hs) > 1 else np.zeros(common)
+        std = wide.std(axis=0, ddof=1) if len(hs) > 1 else np.zeros(longest)
+        epochs = np.arange(1, longest + 1)
+        ax_e.plot(epochs, mean, color=color, lw=1.8, label=f"{method_label(m)} ({len(hs)} seeds)")
+        ax_e.fill_between(epochs, mean - std, mean + std, color=color, alpha=0.18, lw=0)
+        ax_t.errorbar(np.mean(best_t), np.mean(best_v), xerr=np.std(best_t, ddof=1) if len(hs) > 1 else 0,
+                      yerr=np.std(best_v, ddof=1) if len(hs) > 1 else 0, fmt="D", ms=6, color=color,
+                      mec="black", mew=0.6, capsize=3, zorder=5)
         lows.append(float(min(h[metric].min() for h in hs)))
-        finals.append(float(max(h[metric].iloc[-1] for h in hs)))
-        epochs = np.arange(1, common + 1)
-        for ax, x in ((ax_e, epochs), (ax_t, secs)):
-            ax.plot(x, mean, color=COLORS[m], lw=1.8, label=_method_label(m))
-            ax.fill_between(x, mean - std, mean + std, color=COLORS[m], alpha=0.2, lw=0)
-    # The first epochs sit far above the optimum; zoom on the range where the methods end up,
-    # with room above for the approach.
+        plateaus.append(float(mean.min()))
+    # The first epochs sit far above the optimum (and an overfitting run can end far above it too):
+    # zoom on the range where the methods' mean curves bottom out, with room above for the approach.
     if lows:
-        lo, hi = min(lows), max(finals)
-        pad = max(hi - lo, 0.01 * abs(lo))
-        ax_e.set_ylim(lo - 0.3 * pad, hi + 2.5 * pad)
+        lo, hi = min(lows), max(plateaus)
+        pad = max(hi - lo, 0.005 * abs(lo))
+        ax_e.set_ylim(lo - 0.4 * pad, hi + 5 * pad)
+    for ax in (ax_e, ax_t):
+        ax.set_xlim(left=0)
+        ax.grid(alpha=0.3)
     ax_e.set_xlabel("epoch")
     ax_t.set_xlabel("cumulative training seconds")
     ax_e.set_ylabel(metric.replace("val_", "validation ").upper().replace("VALIDATION", "validation"))
-    for ax in (ax_e, ax_t):
-        ax.grid(alpha=0.3)
     ax_e.legend(fontsize=8)
-    fig.suptitle(f"Convergence on {label} (mean ± std over seeds)", fontsize=11)
+    handles = [plt.Line2D([], [], marker="o", color="0.3", ls="", ms=3.5, label="a seed's best-validation epoch"),
+               plt.Line2D([], [], marker="D", color="0.3", mec="black", ls="", label="mean ± std of those")]
+    ax_t.legend(handles=handles, fontsize=8)
+    where = f", {protocol} protocol" if protocol else ""
+    fig.suptitle(f"Convergence on {label}{where}: each seed, and the mean over all seeds "
+                 "(a stopped run keeps its last value)", fontsize=10)
     fig.tight_layout()
     return fig

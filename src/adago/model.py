@@ -7,7 +7,7 @@ Loss over a set K of ratings (per-instance regularisation, the authors' conventi
   L = sum_{(u,i) in K} [ 1/2 (r_ui - r_hat_ui)^2 + reg/2 (|p_u|^2 + |q_i|^2 [+ b_u^2 + b_i^2]) ]
 A per-rating step uses K = {one rating}; a full-batch step uses K = all training ratings.
 
-The Numba kernels in :mod:`adago.kernels` implement exactly these formulas; the tests check them
+The Numba kernels in :mod:`adago.optimizers` implement exactly these formulas; the tests check them
 against this module, and this module against finite differences and a dense Jacobian.
 """
 

@@ -1,24 +1,13 @@
-"""What the paper reports (Tables 2-5), for side-by-side comparison. Nothing here is used to train."""
+"""What the paper reports (Tables 2-5), for side-by-side comparison. Nothing here is used to train.
+
+Tables and figures name methods through :func:`method_label` and :func:`method_info` only; both
+read the method registry (adago.optimizers.registry), which keeps the paper's M1-M3 numbering and
+labels the baselines (M4-M5) and AdaGO's ablations (A1-A5).
+"""
 
 from __future__ import annotations
 
-METHODS = {
-    "adago": {
-        "no": "M1",
-        "name": "AdaGO",
-        "description": "Adam-style update whose second moment is the EMA of the squared Gauss-Newton diagonal (this paper)",
-    },
-    "adam": {
-        "no": "M2",
-        "name": "Adam-LF",
-        "description": "Latent-factor model trained with Adam (Kingma & Ba, 2014)",
-    },
-    "sgd": {
-        "no": "M3",
-        "name": "Extended-SGD LF",
-        "description": "Latent-factor model trained with extended (momentum) SGD (Luo et al., 2019)",
-    },
-}
+from adago.optimizers import METHODS
 
 # Table 2 as printed (the paper prints 1,000,290 ML-1M ratings; the file has 1,000,209).
 DATASETS = {
@@ -43,3 +32,28 @@ TABLE5 = {
     ("douban", "adam"): {"mae": (0.5830, 0.0053), "epoch": (255, 62), "time": (75, 16)},
     ("douban", "sgd"): {"mae": (0.5830, 0.0054), "epoch": (218, 28), "time": (4, 1)},
 }
+
+
+def method_info(method: str) -> dict:
+    """Display number, name and description of ``method`` (an unregistered name shows as itself)."""
+    spec = METHODS.get(method)
+    if spec is None:
+        return {"no": "", "name": method, "description": method}
+    return {"no": spec.number, "name": spec.name, "description": spec.description}
+
+
+def method_label(method: str) -> str:
+    """'M1 AdaGO' and the like: the label tables and figures show for ``method``."""
+    info = method_info(method)
+    return f"{info['no']} {info['name']}".strip()
+
+
+# Figures 2-7 and the claims table read the paper's values through these: (mean, std) or None.
+def reported(dataset: str, method: str, column: str) -> tuple[float, float] | None:
+    """The paper's mean and std for a runs.csv column (rmse, rmse_epoch, rmse_seconds, mae, ...)."""
+    metric, _, kind = column.partition("_")
+    table = TABLE4 if metric == "rmse" else TABLE5
+    cell = table.get((dataset, method))
+    if cell is None:
+        return None
+    return cell[{"": metric, "epoch": "epoch", "seconds": "time"}[kind]]

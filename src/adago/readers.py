@@ -7,8 +7,10 @@ Three formats (``fmt``):
 ``"csv"``
     A delimited text file with a header row naming at least ``user``, ``item`` and ``rating``
     (case-insensitive; other columns such as ``timestamp`` are ignored). The delimiter is ``\\t`` for
-    ``.tsv`` files, otherwise sniffed from the header among ``,``, ``\\t`` and ``;``. Ids may be
-    integers or strings.
+    ``.tsv`` files, otherwise sniffed from the header among ``,``, ``\\t`` and ``;``. Every row has
+    exactly as many fields as the header. Ids may be integers or strings: an id whose text is an
+    integer is that integer (``007`` = ``7``), any other id is its text without surrounding
+    whitespace, and a blank id is an error.
 ``"monti-mat"``
     The MATLAB v7.3 (= HDF5) files of Monti et al. (2017), e.g. Douban ``training_test_dataset.mat``:
     dense matrices ``M`` (ratings, 0 = unknown), ``Otraining`` and ``Otest`` (0/1 masks). Read with
@@ -16,9 +18,11 @@ Three formats (``fmt``):
     matrix is transposed back to MATLAB's users x items orientation. The result carries
     ``fixed_test`` = the ``Otest`` mask.
 
-Text files are parsed in one vectorised pass with pandas' C engine (ML-1M in about a second) and
-validated column-wise; when something is wrong, the offending row's 1-based line number in the file is
-recovered from the row index, so errors read like ``ratings.dat:17: rating 'x' is not a number``.
+Text files are parsed with pandas' C engine in chunks of about a million rows (ML-1M in about a
+second) and validated column-wise; ids are turned into integer codes chunk by chunk, so memory grows
+with the number of ratings (16 bytes each) and of distinct ids, not with the length of the id text.
+When something is wrong, the offending row's 1-based line number in the file is recovered from the
+row index, so errors read like ``ratings.dat:17: rating 'x' is not a number``.
 
 Duplicate (user, item) pairs are an error by default (a rating file with two different ratings for one
 pair is ambiguous; silently keeping either would change the data); ``duplicates=`` chooses
@@ -28,6 +32,7 @@ rows were dropped.
 
 from __future__ import annotations
 
+import csv
 import logging
 import math
 import os
@@ -116,68 +121,122 @@ def read_ratings_report(
         raise ValueError(f"duplicates must be one of {DUPLICATE_POLICIES}, got {duplicates!r}")
     if rating_range is not None:
         rating_range = _check_range_argument(rating_range)
-    if not path.is_file():
-        raise RatingFileError(f"{path}: no such file")
+    check_rating_path(path)
     if fmt == "monti-mat":
         return _read_monti_mat(path, rating_range)
     return _read_text(path, fmt, rating_range, duplicates)
+
+
+def check_rating_path(path: str | os.PathLike) -> None:
+    """Raise RatingFileError saying what ``path`` is if it is not a readable regular file (missing,
+    a broken link, a directory, a device such as /dev/null, a pipe, unreadable)."""
+    path = Path(path)
+    if not path.exists():
+        what = "no such file" + (f" (a broken symbolic link to {os.readlink(path)})" if path.is_symlink() else "")
+    elif path.is_dir():
+        what = "is a directory, not a rating file"
+    elif not path.is_file():
+        what = "is not a regular file (a device, pipe or socket), not a rating file"
+    elif not os.access(path, os.R_OK):
+        what = "is not readable (permission denied)"
+    else:
+        return
+    raise RatingFileError(f"{path}: {what}")
 
 
 # --------------------------------------------------------------------------------------------------
 # text formats
 
 
-def _read_text(path: Path, fmt: str, rating_range, duplicates: str) -> tuple[RatingMatrix, ReadReport]:
-    if fmt == "movielens":
-        df, first_line = _parse_movielens(path), 1
-    else:
-        df, first_line = _parse_csv(path), 2  # line 1 is the header
-    # Row index i of df is line first_line + i of the file (blank lines are kept as all-NaN rows and
-    # dropped here, so the index still counts them).
-    df = df.dropna(how="all")
-    if df.empty:
-        raise RatingFileError(f"{path}: empty file, no ratings")
-    lines = df.index.to_numpy() + first_line
-    users = _id_column(path, df["user"], lines, "user", integer=fmt == "movielens")
-    items = _id_column(path, df["item"], lines, "item", integer=fmt == "movielens")
-    ratings = _rating_column(path, df["rating"], lines)
-    if fmt == "movielens":  # unused, but a non-integer here means the columns are not what we think
-        _id_column(path, df["timestamp"], lines, "timestamp", integer=True)
+# Rows parsed at a time. pandas turns every text field into a Python string (about 90 bytes for a
+# 32-character id); chunking bounds that to one chunk, so the memory of a read is the compact result
+# (4 + 4 + 8 bytes per rating) plus a constant, whatever the id type.
+_CHUNK_ROWS = 1 << 20
+_INTEGER_TEXT = re.compile(r"[+-]?[0-9]+")
+_INT64_MAX = np.iinfo(np.int64).max
 
+
+def _read_text(path: Path, fmt: str, rating_range, duplicates: str) -> tuple[RatingMatrix, ReadReport]:
     source = "declared"
     if rating_range is None and DEFAULT_RATING_RANGE[fmt] is not None:
         rating_range, source = DEFAULT_RATING_RANGE[fmt], "format default"
-    elif rating_range is None:
-        rating_range, source = (float(ratings.min()), float(ratings.max())), "data"
-    _check_in_range(path, ratings, lines, rating_range, source)
-
-    rows = len(ratings)
-    users, items, ratings, dropped = _apply_duplicates(path, users, items, ratings, lines, duplicates)
-    data = from_triples(users, items, ratings, rating_range=rating_range)
+    integer = fmt == "movielens"
+    if integer:
+        chunks, first_line = _movielens_chunks(path), 1
+    else:
+        chunks, first_line = _csv_chunks(path), 2  # line 1 is the header
+    users, items = _IdCodes("user id", integer), _IdCodes("item id", integer)
+    parts: dict[str, list[np.ndarray]] = {"user": [], "item": [], "rating": []}
+    blank: list[np.ndarray] = []
+    for df, empty in chunks:
+        # Row index i of df is line first_line + i of the file: blank lines are kept as all-NaN rows
+        # (so the index counts them) and dropped here, remembered for the line numbers of later errors.
+        if empty.any():
+            blank.append(df.index.to_numpy()[empty])
+            df = df[~empty]
+        if df.empty:
+            continue
+        lines = df.index.to_numpy() + first_line
+        parts["user"].append(users.codes(path, df["user"], lines))
+        parts["item"].append(items.codes(path, df["item"], lines))
+        ratings = _rating_column(path, df["rating"], lines)
+        if rating_range is not None:
+            _check_in_range(path, ratings, lines, rating_range, source)
+        if integer:  # unused, but a non-integer here means the columns are not what we think
+            _check_integers(path, df["timestamp"], lines, "timestamp")
+        parts["rating"].append(ratings)
+    if not parts["rating"]:
+        raise RatingFileError(f"{path}: empty file, no ratings")
+    u, i, r = (_concatenate(parts.pop(k)) for k in ("user", "item", "rating"))
+    if rating_range is None:
+        rating_range, source = (float(r.min()), float(r.max())), "data"
+    line_of = _LineNumbers(blank, first_line)
+    user_ids, user_rank = users.sorted_ids()
+    item_ids, item_rank = items.sorted_ids()
+    # codes in sorted order of the original ids, as from_triples; in place ('clip' avoids the
+    # buffer numpy would allocate for mode='raise'): no second copy of the code arrays
+    np.take(user_rank, u, out=u, mode="clip")
+    np.take(item_rank, i, out=i, mode="clip")
+    rows = len(r)
+    u, i, r, dropped = _apply_duplicates(path, u, i, r, user_ids, item_ids, line_of, duplicates)
+    data = RatingMatrix(user=u, item=i, rating=r, n_users=len(user_ids), n_items=len(item_ids),
+                        user_ids=user_ids, item_ids=item_ids, rating_min=float(rating_range[0]),
+                        rating_max=float(rating_range[1]), range_declared=source != "data")
     report = ReadReport(str(path), fmt, rows, data.n_ratings, rating_range, source, duplicates, dropped)
     return data, report
 
 
-def _parse_movielens(path: Path) -> pd.DataFrame:
+def _concatenate(arrays: list[np.ndarray]) -> np.ndarray:
+    out = np.concatenate(arrays) if len(arrays) > 1 else arrays[0]
+    arrays.clear()  # the chunks are garbage as soon as the result exists
+    return out
+
+
+def _movielens_chunks(path: Path):
     """Parse ``u::i::r::t`` lines. Splitting on single ':' keeps pandas' fast C engine: the separator
     '::' becomes two separators around an empty field, so a good line has 7 fields with 1, 3, 5 empty."""
     names = ["user", "_a", "item", "_b", "rating", "_c", "timestamp"]
-    df = _pandas_read(path, sep=":", header=None, names=names, encoding="latin-1", expected=7)
-    present = df.notna()
-    all_missing = ~present.any(axis=1)
-    bad_sep = present[["_a", "_b", "_c"]].any(axis=1)
-    too_few = present.any(axis=1) & ~present[["user", "item", "rating", "timestamp"]].all(axis=1)
-    bad = (bad_sep | too_few) & ~all_missing
-    if bad.any():
-        row = int(np.flatnonzero(bad.to_numpy())[0])
-        raise RatingFileError(
-            f"{path}:{row + 1}: expected 4 fields 'UserID::MovieID::Rating::Timestamp', "
-            f"got {_raw_line(path, row + 1, 'latin-1')!r}"
-        )
-    return df[["user", "item", "rating", "timestamp"]]
+    _check_first_row(path, 1, ":", 7, "latin-1", _movielens_error)
+    for df in _pandas_chunks(path, _movielens_error, sep=":", header=None, names=names, encoding="latin-1"):
+        present = df.notna()
+        all_missing = ~present.any(axis=1)
+        bad_sep = present[["_a", "_b", "_c"]].any(axis=1)
+        too_few = present.any(axis=1) & ~present[["user", "item", "rating", "timestamp"]].all(axis=1)
+        bad = (bad_sep | too_few) & ~all_missing
+        if bad.any():
+            line = int(df.index[np.flatnonzero(bad.to_numpy())[0]]) + 1
+            raise _movielens_error(path, line)
+        yield df[["user", "item", "rating", "timestamp"]], all_missing.to_numpy()
 
 
-def _parse_csv(path: Path) -> pd.DataFrame:
+def _movielens_error(path: Path, line: int, *_) -> RatingFileError:
+    return RatingFileError(
+        f"{path}:{line}: expected 4 fields 'UserID::MovieID::Rating::Timestamp', "
+        f"got {_raw_line(path, line, 'latin-1')!r}"
+    )
+
+
+def _csv_chunks(path: Path):
     header = _first_line(path)
     if not header.strip():
         raise RatingFileError(f"{path}: empty file, no ratings")
@@ -191,73 +250,161 @@ def _parse_csv(path: Path) -> pd.DataFrame:
         )
     if len(set(columns)) != len(columns):
         raise RatingFileError(f"{path}:1: duplicate column names in header {header.strip()!r}")
-    df = _pandas_read(path, sep=sep, header=0, names=columns, encoding="utf-8-sig", expected=len(columns))
-    # pandas fills missing trailing fields with NaN instead of failing: count them ourselves.
-    present = df.notna()
-    short = present.any(axis=1) & ~present.all(axis=1)
-    if short.any():
-        row = int(np.flatnonzero(short.to_numpy())[0])
-        line = _raw_line(path, row + 2, "utf-8")
-        n_fields = len(line.split(sep)) if line.strip() else 0
-        if n_fields != len(columns):
-            raise RatingFileError(
-                f"{path}:{row + 2}: expected {len(columns)} fields ({sep!r}-separated), got {n_fields}: {line!r}"
-            )
-        # right field count but an empty value: reported by the column checks below
-    return df
+    n = len(columns)
+
+    def field_count_error(path, line, got, text):
+        return RatingFileError(f"{path}:{line}: expected {n} fields ({sep!r}-separated), got {got}: {text!r}")
+
+    _check_first_row(path, 2, sep, n, "utf-8-sig", field_count_error)
+    options = dict(sep=sep, header=0, names=columns, encoding="utf-8-sig")
+    dtype = _text_ids_as_categories(path, options)
+    for df in _pandas_chunks(path, field_count_error, dtype=dtype, **options):
+        # pandas fills missing trailing fields with NaN instead of failing: count them ourselves.
+        present = df.notna()
+        some = present.any(axis=1)
+        short = some & ~present.all(axis=1)
+        if short.any():
+            line = int(df.index[np.flatnonzero(short.to_numpy())[0]]) + 2
+            text = _raw_line(path, line, "utf-8")
+            got = _field_count(text, sep)
+            if got != n:
+                raise field_count_error(path, line, got, text)
+            # right field count but an empty value: reported by the column checks
+        yield df, ~some.to_numpy()
 
 
-def _pandas_read(path: Path, *, expected: int, **kwargs) -> pd.DataFrame:
-    """pandas.read_csv with the C engine; its "too many fields" error is turned into ours."""
+def _text_ids_as_categories(path: Path, options: dict) -> dict:
+    """``dtype`` for read_csv: id columns whose first rows are not integers are parsed as categories.
+
+    pandas then hashes the id text in C while parsing and hands over codes and the distinct ids,
+    instead of one Python string per row (2-3x faster and far smaller for 32-character ids; slower
+    for integer ids, which are therefore left to pandas' integer parser).
+    """
+    try:
+        head = pd.read_csv(path, engine="c", nrows=1000, keep_default_na=False, na_values=[""], **options)
+    except (ValueError, UnicodeDecodeError):  # reported with file and line by the real read
+        return {}
+    return {c: "category" for c in ("user", "item") if not pd.api.types.is_integer_dtype(head[c])}
+
+
+def _check_first_row(path: Path, line: int, sep: str, expected: int, encoding: str, error) -> None:
+    """pandas reads a first data row with more fields than the header as "the first column is the
+    index" and shifts every column of the file by one (a rating column of timestamps). Later rows
+    with too many fields are pandas' own "Expected n fields" error; this one we check before parsing."""
+    text = _raw_line(path, line, encoding)
+    if text.strip() and _field_count(text, sep) > expected:
+        raise error(path, line, _field_count(text, sep), text)
+
+
+def _field_count(text: str, sep: str) -> int:
+    if not text.strip():
+        return 0
+    return len(next(csv.reader([text], delimiter=sep))) if sep != ":" else text.count(":") + 1
+
+
+def _pandas_chunks(path: Path, error, **kwargs):
+    """pandas.read_csv with the C engine, in chunks; its "too many fields" error is turned into ours."""
     try:
         # Only an empty field is missing: 'NA' or 'nan' text is kept as text, so that a user called 'NA'
         # stays a user and a 'nan' rating is reported as such instead of as a missing field.
-        return pd.read_csv(
-            path, engine="c", skip_blank_lines=False, keep_default_na=False, na_values=[""], **kwargs
-        )
+        with pd.read_csv(path, engine="c", skip_blank_lines=False, keep_default_na=False, na_values=[""],
+                         chunksize=_CHUNK_ROWS, **kwargs) as reader:
+            yield from reader
     except pd.errors.EmptyDataError:
         raise RatingFileError(f"{path}: empty file, no ratings") from None
     except pd.errors.ParserError as exc:
         m = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", str(exc))
-        if m and kwargs.get("sep") == ":":  # ':'-field counts would confuse: show the line instead
-            line = int(m.group(2))
-            raw = _raw_line(path, line, "latin-1")
-            raise RatingFileError(
-                f"{path}:{line}: expected 4 fields 'UserID::MovieID::Rating::Timestamp', got {raw!r}"
-            ) from None
         if m:
-            raise RatingFileError(f"{path}:{m.group(2)}: expected {expected} fields, got {m.group(3)}") from None
+            line = int(m.group(2))
+            raise error(path, line, int(m.group(3)), _raw_line(path, line, kwargs["encoding"])) from None
         raise RatingFileError(f"{path}: cannot parse: {exc}".strip()) from None
     except UnicodeDecodeError as exc:
         raise RatingFileError(f"{path}: not valid {kwargs.get('encoding')} text: {exc}") from None
 
 
-def _id_column(path: Path, col: pd.Series, lines: np.ndarray, name: str, *, integer: bool) -> np.ndarray:
-    """Ids as int64 when every id is an integer, otherwise as str (never an object array, which
-    could not be saved without pickle). ``integer`` demands integers (GroupLens ids, timestamps)."""
-    name = name if name == "timestamp" else f"{name} id"
-    missing = col.isna().to_numpy()
-    if missing.any():
-        raise RatingFileError(f"{path}:{lines[np.argmax(missing)]}: missing {name}")
+class _IdCodes:
+    """Ids of one column, factorised chunk by chunk: ``codes`` maps a chunk's ids to integer codes
+    (first-seen order), ``sorted_ids`` gives the distinct ids and each code's rank among them.
+
+    An id whose text is an integer (within int64) is that integer, so ``007`` and ``7`` are one
+    user, in every chunk alike; any other id is its text without surrounding whitespace. If every id
+    is an integer the ids are int64, otherwise all are text (never an object array, which could not
+    be saved without pickle). ``integer`` demands integers (GroupLens ids, timestamps).
+    """
+
+    def __init__(self, label: str, integer: bool):
+        self.label, self.integer = label, integer
+        self.known: dict = {}  # id -> code
+        self.seen: dict = {}  # value as parsed (text, int or float) -> code
+
+    def codes(self, path: Path, col: pd.Series, lines: np.ndarray) -> np.ndarray:
+        if isinstance(col.dtype, pd.CategoricalDtype):  # factorised by the parser already
+            local, uniques = col.cat.codes.to_numpy(), col.cat.categories
+        else:
+            local, uniques = pd.factorize(col, use_na_sentinel=True)
+        if (local < 0).any():
+            raise RatingFileError(f"{path}:{lines[np.argmax(local < 0)]}: missing {self.label}")
+        mapping = np.empty(len(uniques), dtype=np.int32)
+        seen, known = self.seen, self.known
+        for k, raw in enumerate(np.asarray(uniques).tolist()):  # distinct values of the chunk only
+            code = seen.get(raw)
+            if code is None:
+                canonical = self._canonical(raw, lambda: f"{path}:{lines[np.argmax(local == k)]}")
+                code = seen[raw] = known.setdefault(canonical, len(known))
+            mapping[k] = code
+        return mapping[local]
+
+    def _canonical(self, raw, where):
+        if isinstance(raw, int) and not isinstance(raw, bool) and abs(raw) <= _INT64_MAX:
+            return raw
+        if isinstance(raw, float):
+            if raw == round(raw) and abs(raw) < 2**53:
+                return int(raw)
+            text = f"{raw:g}"
+        else:
+            text = str(raw).strip()
+            if _INTEGER_TEXT.fullmatch(text) and abs(int(text)) <= _INT64_MAX:
+                return int(text)
+            if not text:
+                raise RatingFileError(f"{where()}: {self.label} is blank (only whitespace)")
+        if self.integer:
+            raise RatingFileError(f"{where()}: {self.label} {text!r} is not an integer")
+        return text
+
+    def sorted_ids(self) -> tuple[np.ndarray, np.ndarray]:
+        """(distinct ids in sorted order, rank of each code), so ``ids[rank[code]]`` is the code's id."""
+        keys = list(self.known)
+        if all(type(k) is int for k in keys):
+            ids = np.array(keys, dtype=np.int64)
+        else:  # text ids: the integer ones are written as integers
+            ids = np.array([str(k) for k in keys], dtype=str)
+        order = np.argsort(ids, kind="stable")
+        rank = np.empty(len(ids), dtype=np.int32)
+        rank[order] = np.arange(len(ids), dtype=np.int32)
+        return ids[order], rank
+
+
+def _check_integers(path: Path, col: pd.Series, lines: np.ndarray, label: str) -> None:
     if pd.api.types.is_integer_dtype(col):
-        return col.to_numpy(dtype=np.int64)
-    if pd.api.types.is_float_dtype(col):
-        values = col.to_numpy(dtype=np.float64)
-        frac = values != np.round(values)
-        if not frac.any():
-            return values.astype(np.int64)
-        if integer:
-            raise RatingFileError(f"{path}:{lines[np.argmax(frac)]}: {name} {values[frac][0]:g} is not an integer")
-        return col.astype(str).to_numpy(dtype=str)
-    text = col.astype(str).str.strip()
-    if integer:
-        as_int = pd.to_numeric(text, errors="coerce")
-        bad = (as_int.isna() | (as_int != np.round(as_int))).to_numpy()
-        if bad.any():
-            i = int(np.argmax(bad))
-            raise RatingFileError(f"{path}:{lines[i]}: {name} {text.iloc[i]!r} is not an integer")
-        return as_int.to_numpy(dtype=np.int64)
-    return text.to_numpy(dtype=str)
+        return
+    values = pd.to_numeric(col.astype(str).str.strip(), errors="coerce").to_numpy(dtype=np.float64)
+    bad = ~(values == np.round(values))  # NaN (not a number) included
+    if bad.any():
+        i = int(np.argmax(bad))
+        raise RatingFileError(f"{path}:{lines[i]}: {label} {str(col.iloc[i]).strip()!r} is not an integer")
+
+
+class _LineNumbers:
+    """File line of the k-th kept row, given the row indices of the blank lines that were dropped."""
+
+    def __init__(self, blank: list[np.ndarray], first_line: int):
+        rows = np.concatenate(blank) if blank else np.empty(0, dtype=np.int64)
+        # a blank line at row b comes after (b - number of earlier blank rows) kept rows
+        self.after = rows - np.arange(len(rows))
+        self.first_line = first_line
+
+    def __call__(self, k: int) -> int:
+        return int(k) + int(np.searchsorted(self.after, k, side="right")) + self.first_line
 
 
 def _rating_column(path: Path, col: pd.Series, lines: np.ndarray) -> np.ndarray:
@@ -301,30 +448,55 @@ def _check_in_range(path: Path, ratings: np.ndarray, lines, rating_range, source
         raise RatingFileError(f"{where}: rating {ratings[i]:g} outside the {source} range [{lo:g}, {hi:g}]")
 
 
-def _apply_duplicates(path: Path, users, items, ratings, lines, policy: str):
-    """Resolve repeated (user, item) pairs by ``policy``; returns (users, items, ratings, n_dropped)."""
-    pairs = pd.DataFrame({"u": users, "i": items})
-    dup = pairs.duplicated(keep="first").to_numpy()
-    if not dup.any():
+def _apply_duplicates(path: Path, users, items, ratings, user_ids, item_ids, line_of, policy: str):
+    """Resolve repeated (user, item) pairs by ``policy``; returns (users, items, ratings, n_dropped).
+
+    Works on the integer codes: one int64 key per rating, sorted in place when there is no duplicate
+    (the usual case), so the check costs 8 bytes per rating.
+    """
+    n_items = max(len(item_ids), 1)
+    key = users.astype(np.int64) * n_items + items
+    key.sort()
+    if not (key[1:] == key[:-1]).any():
         return users, items, ratings, 0
-    n_dropped = int(dup.sum())
+    key = users.astype(np.int64) * n_items + items
+    order = np.argsort(key, kind="stable")  # equal keys stay in file order
+    same_as_previous = key[order[1:]] == key[order[:-1]]
+    del key
+    first = np.concatenate([[True], ~same_as_previous])  # first occurrence of each pair, in sorted order
+    last = np.concatenate([~same_as_previous, [True]])
+    n_dropped = int(len(ratings) - first.sum())
     if policy == "error":
-        later = int(np.argmax(dup))
-        same = np.flatnonzero((users == users[later]) & (items == items[later]))
+        dup = np.zeros(len(ratings), dtype=bool)
+        dup[order[~first]] = True
+        later = int(np.argmax(dup))  # the first row, in file order, that repeats an earlier pair
+        group = np.cumsum(first) - 1
+        where = np.empty(len(ratings), dtype=np.int64)
+        where[order] = group
+        earliest = int(order[np.flatnonzero(first)[where[later]]])
         raise RatingFileError(
-            f"{path}:{lines[later]}: duplicate rating for user {users[later]!r}, item {items[later]!r} "
-            f"(first at line {lines[same[0]]}); {n_dropped} duplicate row(s) in total. "
-            f"Choose a duplicates policy: keep-last, keep-first or mean"
+            f"{path}:{line_of(later)}: duplicate rating for user {_show(user_ids[users[later]])}, "
+            f"item {_show(item_ids[items[later]])} (first at line {line_of(earliest)}); "
+            f"{n_dropped} duplicate row(s) in total. Choose a duplicates policy: keep-last, keep-first or mean"
         )
     if policy in ("keep-first", "keep-last"):
-        keep = ~pairs.duplicated(keep="first" if policy == "keep-first" else "last").to_numpy()
+        keep = np.zeros(len(ratings), dtype=bool)
+        keep[order[first if policy == "keep-first" else last]] = True
         return users[keep], items[keep], ratings[keep], n_dropped
     # mean: one entry per pair, at the pair's first occurrence
-    pairs["r"] = ratings
-    mean = pairs.groupby(["u", "i"], sort=False)["r"].mean()
-    u = mean.index.get_level_values(0).to_numpy()
-    i = mean.index.get_level_values(1).to_numpy()
-    return u.astype(users.dtype), i.astype(items.dtype), mean.to_numpy(dtype=np.float64), n_dropped
+    group = np.cumsum(first) - 1
+    sums = np.bincount(group, weights=ratings[order])
+    counts = np.bincount(group)
+    at = order[first]  # row of each pair's first occurrence
+    by_row = np.argsort(at)
+    at = at[by_row]
+    return users[at], items[at], (sums / counts)[by_row], n_dropped
+
+
+def _show(value) -> str:
+    """An id for a message: ``151`` or ``'alice'``, never ``np.int64(151)``."""
+    value = value.item() if isinstance(value, np.generic) else value
+    return repr(value) if isinstance(value, str) else str(value)
 
 
 def _first_line(path: Path) -> str:

@@ -45,10 +45,11 @@ def low_rank_ratings(n_users: int, n_items: int, n_ratings: int, *, rank: int = 
         stop = min(start + (1 << 16), n_ratings)
         signal[start:stop] = np.einsum("nk,nk->n", A[user[start:stop]], B[item[start:stop]])
     ratings = OFFSET + signal + rng.normal(0.0, noise_std, size=n_ratings)
-    if rating_range is None:
+    declared = rating_range is not None
+    if not declared:
         rating_range = (float(ratings.min()), float(ratings.max()))
     # The universes keep users/items that drew no rating, so the shape is exactly as requested.
-    return from_triples(user, item, ratings, rating_range=rating_range,
+    return from_triples(user, item, ratings, rating_range=rating_range, range_declared=declared,
                         user_universe=np.arange(n_users), item_universe=np.arange(n_items))
 
 

@@ -1,36 +1,37 @@
 """The training loop: epochs, per-epoch evaluation and history, early stopping, divergence.
 
 ``train`` owns every allocation (factors, optimiser state, shuffled copy of the training triples,
-prediction buffers) and calls the kernels of :mod:`adago.kernels` once per epoch. The clock
-(``seconds``) runs only around the training work of an epoch - the reshuffle and the pass (or the
-full-batch gradient and step) - never around evaluation, which is what Tables 4-5's "time" means.
+prediction buffers) and runs the method's update-rule family (:mod:`adago.optimizers.families`)
+once per epoch. The clock (``seconds``) runs only around the training work of an epoch - the
+reshuffle and the pass (or the full-batch step, or ALS's two sweeps) - never around evaluation,
+which is what Tables 4-5's "time" means.
 
-Early stopping (the authors' rule, made precise in docs/METHODS.md): each of val RMSE and val MAE
-keeps its own best value and its own stall counter; an epoch stalls a metric when it improves that
-metric's best by no more than ``tol``; training stops once *both* have stalled for ``patience``
-consecutive epochs, or after ``max_epochs``. Each metric reports the test errors of its own
-best-validation epoch.
+Early stopping (:mod:`adago.stopping`): each of validation RMSE and MAE has its own best value
+and stall count under a named rule ('authors' or 'running-best'); by default each metric is frozen
+when its own rule says stop and training goes on until both are (``separate``), so each metric
+reports the test errors of its own best-validation epoch exactly as a run stopped on it alone would.
+Errors are taken on raw predictions (eq. 15) unless ``clip=True``.
 """
 
 from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numba
 import numpy as np
 import pandas as pd
 
-from adago import kernels as K
-from adago.metrics import clipped_errors
+from adago.metrics import errors
 from adago.model import init_factors
 from adago.optimizers import TrainConfig
+from adago.optimizers import shared as K
+from adago.optimizers.families import FAMILIES
+from adago.stopping import EarlyStopping, Stopping, replay  # noqa: F401 (re-exported)
 
 HISTORY_COLUMNS = ["epoch", "seconds", "train_loss", "val_rmse", "val_mae", "test_rmse", "test_mae"]
-_BC_TABLE_MAX = 1 << 22
-_SGD_VARIANT = {"plain": K.SGD_PLAIN, "momentum": K.SGD_MOMENTUM, "nesterov": K.SGD_NESTEROV}
 
 
 class DivergenceError(RuntimeError):
@@ -48,64 +49,19 @@ class DivergenceError(RuntimeError):
         )
 
 
-# ---------------------------------------------------------------------------------- stopping rule
-@dataclass
-class _Best:
-    """Best value of one validation metric and how many epochs in a row it has stalled."""
-
-    value: float = math.inf
-    epoch: int = 0
-    stall: int = 0
-
-    def update(self, epoch: int, value: float, tol: float) -> None:
-        improved_enough = self.value - value > tol  # first epoch: inf - v > tol
-        if value < self.value:
-            self.value, self.epoch = value, epoch
-        self.stall = 0 if improved_enough else self.stall + 1
-
-
-@dataclass
-class EarlyStopping:
-    """Incremental form of the stopping rule; ``update`` returns True when training must stop."""
-
-    tol: float
-    patience: int
-    rmse: _Best = field(default_factory=_Best)
-    mae: _Best = field(default_factory=_Best)
-
-    def update(self, epoch: int, val_rmse: float, val_mae: float) -> bool:
-        self.rmse.update(epoch, val_rmse, self.tol)
-        self.mae.update(epoch, val_mae, self.tol)
-        return self.rmse.stall >= self.patience and self.mae.stall >= self.patience
-
-
-def stop_epoch(val_rmse: Sequence[float], val_mae: Sequence[float], *, tol: float, patience: int,
-               max_epochs: int) -> tuple[int, str, int, int]:
-    """Apply the stopping rule to a whole validation history (epoch k = index k-1).
-
-    Returns (last epoch run, stop reason 'converged'|'max_epochs', best-RMSE epoch, best-MAE epoch).
-    ``train`` makes exactly these decisions one epoch at a time; this pure form is for tests and
-    for re-analysing saved histories.
-    """
-    rule = EarlyStopping(tol, patience)
-    n = min(len(val_rmse), len(val_mae), max_epochs)
-    for epoch in range(1, n + 1):
-        if rule.update(epoch, float(val_rmse[epoch - 1]), float(val_mae[epoch - 1])):
-            return epoch, "converged", rule.rmse.epoch, rule.mae.epoch
-    if n < max_epochs:
-        raise ValueError(f"history has {n} epochs and did not stop before max_epochs={max_epochs}")
-    return n, "max_epochs", rule.rmse.epoch, rule.mae.epoch
-
-
 # ---------------------------------------------------------------------------------- result
 @dataclass
 class TrainResult:
     """History and best-epoch summary of one run (plus the final parameters for inspection).
 
     history : DataFrame with HISTORY_COLUMNS, one row per epoch run
-    best    : {"rmse": {epoch, seconds, val_rmse, test_rmse, test_mae},
-               "mae":  {epoch, seconds, val_mae, test_mae, test_rmse}}  (plain floats/ints)
+    best    : {"rmse": {epoch, seconds, val_rmse, test_rmse, test_mae, rule, mode, stop_epoch,
+                        stop_seconds, stop_reason},
+               "mae":  {epoch, seconds, val_mae, test_mae, test_rmse, rule, mode, ...}}
+              each metric's cell at its own best-validation epoch, and the stopping rule that
+              produced it (stop_epoch/stop_seconds: where that metric's rule stopped it, else None)
     params  : final P, Q (and bu, bi, mu with biases) - the last epoch's, not the best epoch's
+    clip    : whether errors were taken on predictions clipped to the rating range
     """
 
     history: pd.DataFrame
@@ -115,6 +71,8 @@ class TrainResult:
     config: TrainConfig
     seed: int
     params: dict = field(repr=False, default_factory=dict)
+    stopping: Stopping = field(default_factory=Stopping)
+    clip: bool = False
 
 
 # ---------------------------------------------------------------------------------- training
@@ -123,7 +81,8 @@ Triples = tuple[np.ndarray, np.ndarray, np.ndarray]
 
 def train(train: Triples, val: Triples, test: Triples | None, *, n_users: int, n_items: int,
           config: TrainConfig, seed: int, rating_range: tuple[float, float] = (1.0, 5.0),
-          threads: int = 1, log: Callable[[str], None] | None = None) -> TrainResult:
+          threads: int = 1, log: Callable[[str], None] | None = None, clip: bool = False,
+          stopping: Stopping | None = None) -> TrainResult:
     """Train the latent-factor model with ``config.method`` and return its per-epoch history.
 
     train, val, test : (user int array, item int array, rating float array), indices already in
@@ -133,10 +92,21 @@ def train(train: Triples, val: Triples, test: Triples | None, *, n_users: int, n
         (apart from ``seconds``), whatever ``threads`` is.
     threads : Numba threads for the parallel full-batch and evaluation kernels; the per-rating
         pass is sequential by design.
+    clip : take the errors on predictions clipped to ``rating_range`` (default False: eq. 15 on
+        the raw predictions, as the paper and the authors' code do).
+    stopping : stall rule, how RMSE and MAE combine, which metrics may stop training and the
+        earliest epoch they may (:class:`adago.stopping.Stopping`; default: the authors' rule,
+        separate stopping for each metric - the paper protocol). ``config`` holds tol, patience
+        and max_epochs.
     Raises DivergenceError as soon as an epoch yields a non-finite loss or prediction.
     """
     if not isinstance(config, TrainConfig):
         raise TypeError("config must be a TrainConfig (use TrainConfig.from_mapping)")
+    stopping = Stopping() if stopping is None else stopping
+    if not isinstance(stopping, Stopping):
+        raise TypeError("stopping must be a Stopping (use Stopping.from_mapping)")
+    if not isinstance(clip, bool):
+        raise TypeError(f"clip must be True or False, got {clip!r}")
     max_threads = numba.config.NUMBA_NUM_THREADS
     if not 1 <= int(threads) <= max_threads:
         raise ValueError(f"threads must be in 1..{max_threads}, got {threads}")
@@ -156,7 +126,8 @@ def train(train: Triples, val: Triples, test: Triples | None, *, n_users: int, n
     numba.set_num_threads(int(threads))
     try:
         warm_up_kernels(config, dtype, te is not None)
-        return _Run(tr, va, te, n_users, n_items, config, int(seed), (lo, hi), log).fit()
+        run = _Run(tr, va, te, n_users, n_items, config, int(seed), (lo, hi), log)
+        return run.fit(stopping=stopping, clip=clip)
     finally:
         numba.set_num_threads(previous_threads)
 
@@ -188,33 +159,13 @@ def _triples(t, name, n_users, n_items, dtype) -> Triples:
     return u, i, r
 
 
-def bias_correction_table(beta: float, dtype) -> np.ndarray:
-    """table[t] = 1 / (1 - beta^t) for t = 0..T (table[0] = 1, unused); kernels clamp t to T.
-
-    T is the first t with beta^t < eps(dtype)/4, where 1/(1 - beta^t) rounds to exactly 1 in
-    ``dtype``, so clamping is exact - unless T would exceed 2^22 (beta within ~1e-5 of 1), where the
-    table is cut and the clamped factor is off by at most beta^(2^22) relative. A table instead
-    of ``pow`` in the inner loop: measured 1.5x on a per-rating Adam epoch.
-    """
-    dtype = np.dtype(dtype)
-    if beta == 0.0:
-        n = 2
-    else:
-        n = int(math.ceil(math.log(np.finfo(dtype).eps / 4) / math.log(beta))) + 2
-    n = min(max(n, 2), _BC_TABLE_MAX)
-    t = np.arange(n, dtype=np.float64)
-    with np.errstate(divide="ignore"):
-        table = 1.0 / (1.0 - beta ** t)
-    table[0] = 1.0
-    return table.astype(dtype)
-
-
 class _Run:
     """State of one training run; ``fit`` runs the epochs.
 
-    Parameters and optimiser state live packed per row (see :mod:`adago.kernels`):
-    U[u] = [p_u, state...], V[i] = [q_i, state...], BU/BV the same for biases; S slots per row =
-    1 (plain SGD), 2 (momentum/Nesterov: velocity) or 3 (Adam/AdaGO: m, s).
+    Parameters and optimiser state live packed per row (see :mod:`adago.optimizers.shared`):
+    U[u] = [p_u, state...], V[i] = [q_i, state...], BU/BV the same for biases, with as many slots
+    per row as the method's family needs (``rule.slots``). The family (``rule``) holds the rest of
+    its state (step counters, full-batch buffers) and runs the epochs.
     """
 
     def __init__(self, tr, va, te, n_users, n_items, cfg: TrainConfig, seed, rating_range, log):
@@ -227,10 +178,8 @@ class _Run:
         P, Q = init_factors(n_users, n_items, cfg.rank, cfg.init_low, cfg.init_high, rng, dt)
         # The shuffle stream is drawn from the same generator right after the factors.
         self.rng_state = np.array([rng.integers(0, 2**63, dtype=np.uint64)], dtype=np.uint64)
-        if cfg.method == "sgd":
-            slots = 1 if cfg.sgd_variant == "plain" else 2
-        else:
-            slots = 3
+        self.rule = FAMILIES[cfg.algorithm](cfg, dt, tr, n_users, n_items, rng)
+        slots = self.rule.slots
         self.U = np.zeros((n_users, slots, cfg.rank), dt)
         self.V = np.zeros((n_items, slots, cfg.rank), dt)
         self.U[:, 0, :] = P
@@ -242,79 +191,19 @@ class _Run:
         self.mu = f(tr[2].astype(np.float64).mean()) if cfg.use_bias else f(0.0)
         self.n_per_user = np.bincount(tr[0], minlength=n_users).astype(np.float64)
         self.n_per_item = np.bincount(tr[1], minlength=n_items).astype(np.float64)
-        self.beta2 = cfg.omega if cfg.method == "adago" else cfg.beta2
-        self.bc1 = bias_correction_table(cfg.beta1, dt)
-        self.bc2 = bias_correction_table(self.beta2, dt)
-        self.t_user = np.zeros(n_users, np.int64)
-        self.t_item = np.zeros(n_items, np.int64)
-        self.t_global = np.zeros(1, np.int64)
-        self.curv = cfg.reg if cfg.reg_in_curvature else 0.0
-        self.half_power = f(cfg.hessian_power / 2.0) if cfg.method == "adago" else f(0.5)
         # Evaluation buffers (allocated once).
         self.pred_tr = np.empty(len(tr[2]), dt)
         self.pred_va = np.empty(len(va[2]), dt)
         self.pred_te = np.empty(0 if te is None else len(te[2]), dt)
-        if cfg.batch == "full":
-            self._prepare_full_batch(n_users, n_items)
 
     # -------------------------------------------------------------------------- one epoch
     def _epoch_rating(self) -> None:
-        c, f = self.cfg, self.dt.type
-        u, i, r = self.tr
-        K.shuffle_triples(u, i, r, self.rng_state)
-        if c.method == "sgd":
-            K.EPOCH_SGD[_SGD_VARIANT[c.sgd_variant]](
-                u, i, r, self.U, self.V, self.BU, self.BV, self.mu,
-                f(c.lr), f(c.reg), f(c.momentum), c.use_bias)
-        else:
-            kernel = K.epoch_adago_rating if c.method == "adago" else K.epoch_adam_rating
-            kernel(u, i, r, self.U, self.V, self.BU, self.BV, self.mu,
-                   self.t_user, self.t_item, self.t_global, self.bc1, self.bc2,
-                   f(c.lr), f(c.reg), f(c.beta1), f(self.beta2), f(c.eps),
-                   f(self.curv + c.damping), self.half_power, c.step_counter == "row", c.use_bias)
-
-    def _prepare_full_batch(self, n_users, n_items) -> None:
-        u, i, _ = self.tr
-        self.order_u = np.argsort(u, kind="stable").astype(np.int64)
-        self.order_i = np.argsort(i, kind="stable").astype(np.int64)
-        self.ptr_u = np.concatenate([[0], np.cumsum(np.bincount(u, minlength=n_users))]).astype(np.int64)
-        self.ptr_i = np.concatenate([[0], np.cumsum(np.bincount(i, minlength=n_items))]).astype(np.int64)
-        self.resid = np.empty(len(u), self.dt)
-        R = self.cfg.rank
-        z = lambda n, m: np.zeros((n, m), self.dt)  # noqa: E731
-        nu, ni = self.U.shape[0], self.V.shape[0]
-        self.GP, self.DP, self.GQ, self.DQ = z(nu, R), z(nu, R), z(ni, R), z(ni, R)
-        self.gbu, self.dbu = np.zeros(self.BU.shape[0], self.dt), np.zeros(self.BU.shape[0], self.dt)
-        self.gbi, self.dbi = np.zeros(self.BV.shape[0], self.dt), np.zeros(self.BV.shape[0], self.dt)
+        K.shuffle_triples(*self.tr, self.rng_state)
+        self.rule.epoch_rating(self.tr, self.U, self.V, self.BU, self.BV, self.mu)
 
     def _epoch_full(self, epoch: int) -> None:
-        """One full-batch step: gradient and GN diagonal of the whole sum at the current point."""
-        c, f = self.cfg, self.dt.type
-        u, i, r = self.tr
-        U, V, BU, BV = self.U, self.V, self.BU, self.BV
-        K.residuals(u, i, r, U, V, BU, BV, self.mu, c.use_bias, self.resid)
-        reg, curv, a = f(c.reg), f(self.curv), f(c.damping)
-        K.full_gradient_rows(self.ptr_u, self.order_u, i, self.resid, U[:, 0, :], V[:, 0, :],
-                             BU[:, 0], reg, curv, a, self.GP, self.DP, self.gbu, self.dbu, c.use_bias)
-        K.full_gradient_rows(self.ptr_i, self.order_i, u, self.resid, V[:, 0, :], U[:, 0, :],
-                             BV[:, 0], reg, curv, a, self.GQ, self.DQ, self.gbi, self.dbi, c.use_bias)
-        # (parameter block, its state array, gradient, GN diagonal); 2-D views throughout.
-        blocks = [(U, self.GP, self.DP), (V, self.GQ, self.DQ)]
-        if c.use_bias:
-            blocks += [(BU[:, None, :].transpose(0, 2, 1), self.gbu[:, None], self.dbu[:, None]),
-                       (BV[:, None, :].transpose(0, 2, 1), self.gbi[:, None], self.dbi[:, None])]
-        if c.method == "sgd":
-            for X, G, _D in blocks:
-                vel = X[:, 1, :] if X.shape[1] > 1 else X[:, 0, :]  # unused by plain SGD
-                K.step_sgd_full(X[:, 0, :], G, vel, f(c.lr), f(c.momentum),
-                                _SGD_VARIANT[c.sgd_variant])
-            return
-        # Every row with a rating is updated every step, so 'row' and 'global' counters coincide.
-        c1 = self.bc1[min(epoch, len(self.bc1) - 1)]
-        c2 = self.bc2[min(epoch, len(self.bc2) - 1)]
-        for X, G, D in blocks:
-            K.step_adam_full(X[:, 0, :], G, D, X[:, 1, :], X[:, 2, :], c1, c2, f(c.lr), f(c.beta1),
-                             f(self.beta2), f(c.eps), self.half_power, c.method == "adago")
+        """One full-batch step: gradient (and curvature) of the whole sum at the current point."""
+        self.rule.epoch_full(self.tr, self.U, self.V, self.BU, self.BV, self.mu, epoch)
 
     # -------------------------------------------------------------------------- evaluation
     def _predict(self, data, buf) -> None:
@@ -323,17 +212,19 @@ class _Run:
 
     def _errors(self, data, buf) -> tuple[float, float, int]:
         self._predict(data, buf)
-        rmse, mae, bad = clipped_errors(buf, data[2], self.lo, self.hi)
+        rmse, mae, bad = errors(buf, data[2], self.lo, self.hi, self.clip)
         return float(rmse), float(mae), int(bad)
 
     def _diverged(self, epoch: int, detail: str) -> DivergenceError:
         return DivergenceError(self.cfg.method, self.cfg.relevant(), epoch, detail)
 
     # -------------------------------------------------------------------------- loop
-    def fit(self) -> TrainResult:
+    def fit(self, stopping: Stopping | None = None, clip: bool = False) -> TrainResult:
         cfg = self.cfg
+        self.clip = clip
+        stopping = Stopping() if stopping is None else stopping
         rows = []
-        rule = EarlyStopping(cfg.tol, cfg.patience)
+        rule = EarlyStopping(cfg.tol, cfg.patience, stopping)
         seconds = 0.0
         stop_reason = "max_epochs"
         for epoch in range(1, cfg.max_epochs + 1):
@@ -375,6 +266,8 @@ class _Run:
             config=cfg,
             seed=self.seed,
             params=self.params(),
+            stopping=stopping,
+            clip=clip,
         )
 
     def params(self) -> dict:
@@ -386,16 +279,22 @@ class _Run:
 
 
 def _best(history: pd.DataFrame, rule: EarlyStopping) -> dict:
-    """Test errors at each metric's best-validation epoch, as plain Python numbers."""
+    """Each metric's cell (test errors at its own best-validation epoch) and the rule behind it,
+    as plain Python numbers."""
     def row(epoch):
         return history.iloc[epoch - 1]
 
-    r, m = row(rule.rmse.epoch), row(rule.mae.epoch)
-    return {
-        "rmse": {"epoch": int(r["epoch"]), "seconds": float(r["seconds"]),
-                 "val_rmse": float(r["val_rmse"]), "test_rmse": float(r["test_rmse"]),
-                 "test_mae": float(r["test_mae"])},
-        "mae": {"epoch": int(m["epoch"]), "seconds": float(m["seconds"]),
-                "val_mae": float(m["val_mae"]), "test_mae": float(m["test_mae"]),
-                "test_rmse": float(m["test_rmse"])},
-    }
+    outcome, out = rule.outcome(), {}
+    for name, other in (("rmse", "mae"), ("mae", "rmse")):
+        o = outcome[name]
+        r = row(o["epoch"])
+        stop = o["stop_epoch"]
+        out[name] = {
+            "epoch": int(r["epoch"]), "seconds": float(r["seconds"]),
+            f"val_{name}": float(r[f"val_{name}"]), f"test_{name}": float(r[f"test_{name}"]),
+            f"test_{other}": float(r[f"test_{other}"]),
+            "rule": rule.stopping.rule, "mode": rule.stopping.mode,
+            "stop_epoch": stop, "stop_seconds": None if stop is None else float(row(stop)["seconds"]),
+            "stop_reason": o["stop_reason"],
+        }
+    return out

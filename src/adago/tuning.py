@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 from adago.dataset import RatingMatrix, load_ratings
-from adago.optimizers import TrainConfig
+from adago.optimizers import METHODS, TrainConfig
 from adago.splitting import make_split
 from adago.training import DivergenceError, train
 from adago.warmup import warm_up
@@ -94,7 +94,7 @@ def _number(text: str):
 def main(argv: Sequence[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description="Grid search on validation data only (test data never used).")
     ap.add_argument("data", help="prepared data set (.npz from the prepare_dataset rule)")
-    ap.add_argument("--method", required=True, choices=["adago", "adam", "sgd"])
+    ap.add_argument("--method", required=True, choices=list(METHODS))
     ap.add_argument("--grid", nargs="+", required=True, help="key=v1,v2,... (TrainConfig options)")
     ap.add_argument("--seeds", nargs="+", type=int, default=[1, 2])
     ap.add_argument("--validation-fraction", type=float, default=0.1)

@@ -1,16 +1,17 @@
-# Runs -> one tidy table -> Tables 2-5 (CSV, Markdown, LaTeX), the comparison with the paper and
-# paired significance tests. Cheap, so local.
+# Runs -> one tidy table per protocol -> Tables 2-5 (CSV, Markdown, LaTeX) and paired significance
+# tests per protocol -> the claims table and the comparison with the paper across protocols.
+# Cheap, so local.
 
 
 rule aggregate_runs:
     input:
-        summaries=run_summaries(),
+        summaries=lambda w: run_summaries(w.protocol),
         # Wall time and memory are results in this paper: the benchmark files feed the run table.
-        benchmarks=run_benchmarks(),
+        benchmarks=lambda w: run_benchmarks(w.protocol),
     output:
-        runs="results/tables/runs.csv",
+        runs="results/tables/{protocol}/runs.csv",
     log:
-        "logs/aggregate/aggregate_runs.log",
+        "logs/aggregate/{protocol}/aggregate_runs.log",
     params:
         code=TABLE_CODE,
     conda:
@@ -21,23 +22,23 @@ rule aggregate_runs:
 
 rule make_tables:
     input:
-        runs="results/tables/runs.csv",
+        runs="results/tables/{protocol}/runs.csv",
         stats=expand("results/prepared/{dataset}.json", dataset=DATASETS),
         manifests=expand("results/splits/{dataset}/seed{seed}.json", dataset=DATASETS, seed=SEEDS[:1]),
     output:
-        **{f"{t}_{ext}": f"results/tables/{t}.{ext}" for t in TABLES for ext in ("csv", "tex")},
+        **{f"{t}_{ext}": f"results/tables/{{protocol}}/{t}.{ext}" for t in TABLES for ext in ("csv", "tex")},
         **{
-            f"{t}_md": report(f"results/tables/{t}.md", caption=f"../report/{t}.rst", category="Tables")
+            f"{t}_md": report(
+                f"results/tables/{{protocol}}/{t}.md",
+                caption=f"../report/{t}.rst",
+                category="Tables",
+                subcategory="{protocol} protocol",
+            )
             for t in TABLES
         },
-        paper_comparison=report(
-            "results/tables/paper_comparison.md",
-            caption="../report/paper_comparison.rst",
-            category="Tables",
-        ),
-        significance="results/tables/significance.csv",
+        significance="results/tables/{protocol}/significance.csv",
     log:
-        "logs/aggregate/make_tables.log",
+        "logs/aggregate/{protocol}/make_tables.log",
     params:
         code=TABLE_CODE,
         labels={d: spec(d).label for d in DATASETS},
@@ -48,6 +49,32 @@ rule make_tables:
         "../scripts/make_tables.py"
 
 
+rule make_claims:
+    input:
+        runs=expand("results/tables/{protocol}/runs.csv", protocol=PROTOCOLS),
+    output:
+        claims_csv="results/tables/claims.csv",
+        claims_tex="results/tables/claims.tex",
+        claims_md=report("results/tables/claims.md", caption="../report/claims.rst", category="Claims"),
+        paper_comparison=report(
+            "results/tables/paper_comparison.md",
+            caption="../report/paper_comparison.rst",
+            category="Claims",
+        ),
+    log:
+        "logs/aggregate/make_claims.log",
+    params:
+        code=TABLE_CODE,
+        labels={d: spec(d).label for d in DATASETS},
+        methods=METHODS,
+        protocols=PROTOCOLS,
+    conda:
+        "../../envs/adago.yaml"
+    script:
+        "../scripts/make_claims.py"
+
+
 localrules:
     aggregate_runs,
     make_tables,
+    make_claims,

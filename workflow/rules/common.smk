@@ -1,17 +1,20 @@
 import hashlib
+import re
 from pathlib import Path
 
+import adago.resources
+from adago.fingerprint import file_fingerprint
 from adago.sources import SOURCES
 
 from adago.config import (
     check_config,
     dataset_spec,
-    hyperparameters,
     load_schema,
     mirror_dir,
     prepare_options,
     split_options,
 )
+from adago.protocols import evaluation, run_settings
 
 # Validate before anything else: a bad key fails here, naming the key, before any job runs.
 config.update(check_config(config, load_schema(workflow.source_path("../schemas/config.schema.yaml"))))
@@ -19,16 +22,18 @@ config.update(check_config(config, load_schema(workflow.source_path("../schemas/
 # itself, so that pointing at another mirror never makes a verified file out of date.
 mirror_dir(config)
 
+PROTOCOLS = config["protocol"]
 DATASETS = config["datasets"]
 METHODS = config["methods"]
 SEEDS = config["seeds"]
 
 
+# Names are escaped: method names carry hyphens (adago-nodamp), and no name may act as a pattern.
 wildcard_constraints:
-    dataset="|".join(DATASETS),
-    method="|".join(METHODS),
+    protocol="|".join(map(re.escape, PROTOCOLS)),
+    dataset="|".join(map(re.escape, DATASETS)),
+    method="|".join(map(re.escape, METHODS)),
     seed=r"\d+",
-    fig=r"[2-7]",
 
 
 # Snakemake cannot see modules imported by rule scripts. A hash of their content, passed as a
@@ -39,20 +44,25 @@ SRC = Path(workflow.basedir) / "src" / "adago"
 
 
 def code_hash(stems):
-    files = sorted(p for p in SRC.glob("*.py") if any(p.stem.startswith(s) for s in stems))
+    """Hash of the files under src/adago whose paths start with one of ``stems`` (a module, a
+    subpackage such as optimizers/, or one module in it such as optimizers/registry)."""
+    files = sorted(
+        p for p in SRC.rglob("*.py") if any(p.relative_to(SRC).as_posix().startswith(s) for s in stems)
+    )
     digest = hashlib.sha256()
     for p in files:
-        digest.update(p.name.encode())
+        digest.update(p.relative_to(SRC).as_posix().encode())
         digest.update(p.read_bytes())
     return digest.hexdigest()[:16]
 
 
-PREPARE_CODE = code_hash(["readers", "dataset"])
-SPLIT_CODE = code_hash(["splitting"])
+PREPARE_CODE = code_hash(["readers", "dataset", "steps"])
+SPLIT_CODE = code_hash(["splitting", "steps"])
 SYNTHETIC_CODE = code_hash(["synthetic"])
-TRAIN_CODE = code_hash(["model", "optimizers", "metrics", "training", "kernels", "runio"])
-TABLE_CODE = code_hash(["tables", "paper"])
-FIGURE_CODE = code_hash(["figures", "paper"])
+TRAIN_CODE = code_hash(["model", "optimizers", "metrics", "training", "runio", "stopping"])
+# Tables and figures take method labels from the registry and settings from the hyperparameters.
+TABLE_CODE = code_hash(["tables", "claims", "paper", "optimizers/registry", "optimizers/hyperparameters"])
+FIGURE_CODE = code_hash(["figures", "paper", "optimizers/registry"])
 
 
 def spec(dataset):
@@ -67,42 +77,41 @@ def dataset_raw(dataset):
     return spec(dataset).raw
 
 
-def run_dir(dataset, method, seed):
-    return f"results/runs/{dataset}/{method}/seed{seed}"
+def run_dir(protocol, dataset, method, seed):
+    return f"results/runs/{protocol}/{dataset}/{method}/seed{seed}"
 
 
-def run_summaries(dataset=None):
-    datasets = DATASETS if dataset is None else [dataset]
-    return [
-        f"{run_dir(d, m, s)}/summary.json" for d in datasets for m in METHODS for s in SEEDS
-    ]
+def run_summaries(protocol):
+    return [f"{run_dir(protocol, d, m, s)}/summary.json" for d in DATASETS for m in METHODS for s in SEEDS]
 
 
-def run_histories(dataset):
-    return [f"{run_dir(dataset, m, s)}/history.csv" for m in METHODS for s in SEEDS]
+def run_histories(protocol, dataset):
+    """Ordered method-major, then seed (plot_convergence relies on it)."""
+    return [f"{run_dir(protocol, dataset, m, s)}/history.csv" for m in METHODS for s in SEEDS]
 
 
-def run_benchmarks():
-    return [
-        f"benchmarks/train/{d}/{m}/seed{s}.tsv" for d in DATASETS for m in METHODS for s in SEEDS
-    ]
+def run_benchmarks(protocol):
+    return [f"benchmarks/train/{protocol}/{d}/{m}/seed{s}.tsv" for d in DATASETS for m in METHODS for s in SEEDS]
 
 
 TABLES = ["table2", "table3", "table4", "table5"]
+CLAIMS = expand("results/tables/claims.{ext}", ext=["csv", "md", "tex"])
 
 
 def all_tables():
     return [
-        *expand("results/tables/{table}.{ext}", table=TABLES, ext=["csv", "md", "tex"]),
+        *expand("results/tables/{protocol}/{table}.{ext}", protocol=PROTOCOLS, table=TABLES, ext=["csv", "md", "tex"]),
+        *expand("results/tables/{protocol}/significance.csv", protocol=PROTOCOLS),
+        *CLAIMS,
         "results/tables/paper_comparison.md",
-        "results/tables/significance.csv",
     ]
 
 
 def all_figures():
     return [
-        *expand("figures/figure{fig}.{ext}", fig=range(2, 8), ext=["png", "pdf"]),
-        *expand("figures/convergence_{dataset}.{ext}", dataset=DATASETS, ext=["png", "pdf"]),
+        *expand("figures/{protocol}/figure{fig}.{ext}", protocol=PROTOCOLS, fig=range(2, 8), ext=["png", "pdf"]),
+        *expand("figures/{protocol}/convergence_{dataset}.{ext}", protocol=PROTOCOLS, dataset=DATASETS,
+                ext=["png", "pdf"]),
     ]
 
 
@@ -118,3 +127,15 @@ def download_source(source, filename):
 def source_member(source):
     """The member of a built-in archive that holds the ratings."""
     return SOURCES[source]["member"]
+
+
+##### memory of the data steps: follows the input (adago.resources, checked by tests/test_resources.py) #####
+# Snakemake evaluates these again once the input exists; a retry (attempt 2, ...) asks for more.
+
+
+def prepare_mem_mb(wildcards, input, attempt):
+    return adago.resources.prepare_mem_mb(input.raw, spec(wildcards.dataset).fmt) * attempt
+
+
+def split_mem_mb(wildcards, input, attempt):
+    return adago.resources.split_mem_mb(input.data) * attempt

@@ -1,43 +1,52 @@
-# Figures 2-7 (per data set, the three methods, spread over seeds) and convergence curves.
-# Each figure is its own job, so regenerating one never touches the others or the training.
+# Figures 2-7 (per data set, the configured methods, spread over seeds, the paper's values beside
+# ours) and convergence curves, per protocol. Each figure is its own rule (its own report caption)
+# and job, so regenerating one never touches the others or the training.
 
+for _fig in range(2, 8):
 
-rule plot_figure:
-    input:
-        runs="results/tables/runs.csv",
-    output:
-        png=report(
-            "figures/figure{fig}.png",
-            caption="../report/figure.rst",
-            category="Figures 2-7",
-            labels={"figure": "{fig}"},
-        ),
-        pdf="figures/figure{fig}.pdf",
-    log:
-        "logs/plot/figure{fig}.log",
-    params:
-        code=FIGURE_CODE,
-        labels={d: spec(d).label for d in DATASETS},
-        methods=METHODS,
-    conda:
-        "../../envs/adago.yaml"
-    script:
-        "../scripts/plot_figure.py"
+    rule:
+        name:
+            f"plot_figure{_fig}"
+        input:
+            runs="results/tables/{protocol}/runs.csv",
+        output:
+            png=report(
+                f"figures/{{protocol}}/figure{_fig}.png",
+                caption=f"../report/figure{_fig}.rst",
+                category="Figures 2-7",
+                subcategory="{protocol} protocol",
+                labels={"figure": str(_fig), "protocol": "{protocol}"},
+            ),
+            pdf=f"figures/{{protocol}}/figure{_fig}.pdf",
+        log:
+            f"logs/plot/{{protocol}}/figure{_fig}.log",
+        params:
+            code=FIGURE_CODE,
+            number=_fig,
+            labels={d: spec(d).label for d in DATASETS},
+            methods=METHODS,
+        localrule: True
+        conda:
+            "../../envs/adago.yaml"
+        script:
+            "../scripts/plot_figure.py"
 
 
 rule plot_convergence:
     input:
-        histories=lambda w: run_histories(w.dataset),
+        histories=lambda w: run_histories(w.protocol, w.dataset),
+        summaries=lambda w: [h.replace("history.csv", "summary.json") for h in run_histories(w.protocol, w.dataset)],
     output:
         png=report(
-            "figures/convergence_{dataset}.png",
+            "figures/{protocol}/convergence_{dataset}.png",
             caption="../report/convergence.rst",
             category="Convergence",
-            labels={"dataset": "{dataset}"},
+            subcategory="{protocol} protocol",
+            labels={"dataset": "{dataset}", "protocol": "{protocol}"},
         ),
-        pdf="figures/convergence_{dataset}.pdf",
+        pdf="figures/{protocol}/convergence_{dataset}.pdf",
     log:
-        "logs/plot/convergence_{dataset}.log",
+        "logs/plot/{protocol}/convergence_{dataset}.log",
     params:
         code=FIGURE_CODE,
         label=lambda w: spec(w.dataset).label,
@@ -50,5 +59,4 @@ rule plot_convergence:
 
 
 localrules:
-    plot_figure,
     plot_convergence,

@@ -13,8 +13,12 @@ rule prepare_dataset:
     params:
         code=PREPARE_CODE,
         options=lambda w: prepare_options(spec(w.dataset)),
+        # Changes whenever the data does, also for a file replaced by an older one (adago.fingerprint),
+        # which Snakemake's newer-than-output check would miss. From the wildcards, not `input`:
+        # Snakemake leaves params computed from `input` out of its params-changed check.
+        input_data=lambda w: file_fingerprint(dataset_raw(w.dataset)),
     resources:
-        mem_mb=2000,
+        mem_mb=prepare_mem_mb,
     conda:
         "../../envs/adago.yaml"
     script:

@@ -15,7 +15,7 @@ rule split_dataset:
         options=lambda w: split_options(spec(w.dataset)),
         cold_start=config["split"]["cold_start"],
     resources:
-        mem_mb=1000,
+        mem_mb=split_mem_mb,
     conda:
         "../../envs/adago.yaml"
     script:

@@ -1,4 +1,5 @@
-# One training job per (data set, method, seed) on the Numba core.
+# One training job per (protocol, data set, method, seed) on the Numba core; the splits are shared
+# by both protocols.
 
 NUMBA_CACHE = "results/.numba_cache"
 
@@ -9,17 +10,21 @@ rule train:
         split="results/splits/{dataset}/seed{seed}.npz",
         manifest="results/splits/{dataset}/seed{seed}.json",
     output:
-        history="results/runs/{dataset}/{method}/seed{seed}/history.csv",
-        summary="results/runs/{dataset}/{method}/seed{seed}/summary.json",
+        history="results/runs/{protocol}/{dataset}/{method}/seed{seed}/history.csv",
+        summary="results/runs/{protocol}/{dataset}/{method}/seed{seed}/summary.json",
     log:
-        "logs/train/{dataset}/{method}/seed{seed}.log",
+        "logs/train/{protocol}/{dataset}/{method}/seed{seed}.log",
     benchmark:
-        "benchmarks/train/{dataset}/{method}/seed{seed}.tsv"
+        "benchmarks/train/{protocol}/{dataset}/{method}/seed{seed}.tsv"
     params:
         code=TRAIN_CODE,
-        # Only this run's slice of the config: editing another method's settings re-runs nothing here.
-        hyperparameters=lambda w: hyperparameters(config, w.dataset, w.method),
+        # Only this run's slice of the config: editing another protocol's or method's settings
+        # re-runs nothing here.
+        hyperparameters=lambda w: run_settings(config, w.protocol, w.dataset, w.method),
+        # Stopping rule and clipping of the protocol.
+        evaluation=lambda w: evaluation(config, w.protocol),
         # Declared range, else (None) the training ratings' own range: never the test entries'.
+        # Used only when the protocol clips.
         rating_range=lambda w: spec(w.dataset).rating_range,
         numba_cache=NUMBA_CACHE,
     threads: config["training"]["threads"]

@@ -1,21 +1,12 @@
-"""Read a raw rating file in its format, remap ids and save it as the prepared .npz plus Table 2 stats."""
+"""Read a raw rating file in its format, check it, save it as the prepared .npz plus Table 2 stats."""
 
-import json
-
-from adago.atomic import atomic_open
-from adago.dataset import save_ratings
-from adago.readers import read_ratings_report
 from adago.rulelog import run_logged
+from adago.steps import prepare_dataset
 
 
 def main(log):
-    data, report = read_ratings_report(snakemake.input.raw, **snakemake.params.options)
-    log.info(report.summary())
-    save_ratings(snakemake.output.data, data)
-    stats = {"dataset": snakemake.wildcards.dataset, **data.stats(), "duplicates_dropped": report.duplicates_dropped}
-    with atomic_open(snakemake.output.stats) as fh:
-        json.dump(stats, fh, indent=2)
-    log.info("prepared %s", stats)
+    prepare_dataset(snakemake.input.raw, snakemake.output.data, snakemake.output.stats,
+                    name=snakemake.wildcards.dataset, log=log.info, **snakemake.params.options)
 
 
 run_logged(main, snakemake.log[0])

@@ -1,4 +1,4 @@
-"""Train one (data set, method, seed) run on its saved split and write history.csv and summary.json."""
+"""Train one (protocol, data set, method, seed) run on its saved split; write history.csv and summary.json."""
 
 import json
 import os
@@ -7,12 +7,13 @@ import time
 # Numba reads its cache location at import; one cache shared by all jobs (see adago.warmup).
 os.environ.setdefault("NUMBA_CACHE_DIR", snakemake.params.numba_cache)
 
-from adago.dataset import load_ratings  # noqa: E402
+from adago.dataset import load_ratings, rating_range_policy  # noqa: E402
 from adago.download import sha256_file  # noqa: E402
 from adago.optimizers import TrainConfig  # noqa: E402
 from adago.rulelog import run_logged  # noqa: E402
 from adago.runio import versions, write_run  # noqa: E402
 from adago.splitting import load_split  # noqa: E402
+from adago.stopping import Stopping  # noqa: E402
 from adago.training import train  # noqa: E402
 from adago.warmup import warm_up  # noqa: E402
 
@@ -28,29 +29,36 @@ def main(log):
                          f"but {snakemake.input.data} has {data_sha}: re-run split_dataset")
     data = load_ratings(snakemake.input.data)
     split = load_split(snakemake.input.split, expected_sha256=manifest["sha256"])
-    config = TrainConfig.from_mapping(snakemake.params.hyperparameters, where=f"hyperparameters.{w.dataset}.{w.method}")
+    where = f"hyperparameters.{w.protocol}.{w.dataset}.{w.method}"
+    config = TrainConfig.from_mapping(snakemake.params.hyperparameters, where=where)
+    clip = bool(snakemake.params.evaluation["clip"])
+    stopping = Stopping.from_mapping(snakemake.params.evaluation["stopping"], where="training.stopping")
 
     def part(idx):
         return data.user[idx], data.item[idx], data.rating[idx]
 
     train_part = part(split.train)
-    declared = snakemake.params.rating_range
-    rating_range = tuple(declared) if declared else (float(train_part[2].min()), float(train_part[2].max()))
-    log.info("%s / %s / seed %d: %s; predictions clipped to %s; hyperparameters %s",
-             w.dataset, w.method, seed, split.counts(), rating_range, config.to_dict())
+    # The same rule as the tuning code: the declared range, else the training ratings' (never test's).
+    rating_range = rating_range_policy(snakemake.params.rating_range, train_part[2])
+    log.info("%s protocol, %s / %s / seed %d: %s; %s; stopping %s; hyperparameters %s",
+             w.protocol, w.dataset, w.method, seed, split.counts(),
+             f"predictions clipped to {rating_range}" if clip else "errors on raw predictions (no clipping)",
+             stopping.to_dict(), config.to_dict())
     compile_start = time.perf_counter()
     warm_up(config.to_dict(), os.environ["NUMBA_CACHE_DIR"])
     log.info("kernels ready in %.1f s (compiled or loaded from the cache)", time.perf_counter() - compile_start)
     start = time.perf_counter()
     result = train(train_part, part(split.validation), part(split.test), n_users=data.n_users,
                    n_items=data.n_items, config=config, seed=seed, rating_range=rating_range,
-                   threads=snakemake.threads, log=log.info)
+                   threads=snakemake.threads, log=log.info, clip=clip, stopping=stopping)
     wall = time.perf_counter() - start
     summary = {
-        "dataset": w.dataset, "method": w.method, "seed": seed, "best": result.best,
+        "protocol": w.protocol, "dataset": w.dataset, "method": w.method, "seed": seed, "best": result.best,
+        # best.<metric>.rule/mode/stop_epoch say which stopping rule produced each metric's cell.
+        "evaluation": {"clip": clip, "rating_range": list(rating_range), "stopping": stopping.to_dict()},
         "epochs_run": result.epochs_run, "stop_reason": result.stop_reason,
         "hyperparameters": config.to_dict(), "threads": snakemake.threads, "wall_seconds": wall,
-        "split": {"sha256": manifest["sha256"], "counts": split.counts()}, "rating_range": list(rating_range),
+        "split": {"sha256": manifest["sha256"], "counts": split.counts()},
         "versions": versions(),
     }
     write_run(result.history, summary, snakemake.output.history, snakemake.output.summary)

@@ -1,0 +1,235 @@
+"""Kernels every optimiser family shares: shuffling, prediction, residuals, the objective, and the
+full-batch gradient and Gauss-Newton diagonal.
+
+Plain ``@njit`` functions over NumPy arrays; :mod:`adago.training` validates inputs, chooses
+dtypes and allocates every array once, so no kernel allocates inside its loops. Scalars are passed
+already cast to the factor dtype so float32 runs stay in float32 arithmetic (and vectorise).
+
+Packed state: U (n_users, S, R) holds for each user the factor row p_u (slot 0) followed by its
+optimiser state (slots 1..S-1, defined by the family); V (n_items, S, R) likewise for q_i;
+BU (n_users, S) and BV (n_items, S) the same for biases (0 rows without biases). Keeping a row's
+parameters and state adjacent makes each per-rating step touch two contiguous blocks of memory
+instead of six scattered rows (about 1.4x faster). P = U[:, 0, :], Q = V[:, 0, :].
+One training rating is the triple (users[n], items[n], ratings[n]);
+residual e = r - (mu + b_u + b_i + p_u . q_i).
+
+Per-rating kernels run sequentially (bit-reproducible whatever the thread count). Full-batch and
+evaluation kernels use ``prange`` only where each iteration writes its own output (rows via
+CSR/CSC, or one prediction per rating): no atomics, no reductions across threads, so the result
+does not depend on the number of threads either.
+
+Equations and the reasons behind each choice: docs/METHODS.md.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit, prange
+
+# Numba options of every kernel. cache=True writes to NUMBA_CACHE_DIR when set (Numba reads it itself).
+JIT = {
+    "cache": True,
+    "nogil": True,
+    # numpy error model: x/0 gives inf/nan (caught as divergence) instead of a Python
+    # ZeroDivisionError check inside every loop, which blocks SIMD vectorisation (3-4x slower).
+    "error_model": "numpy",
+    # Reassociation lets the rank-R dot product vectorise; no 'nnan'/'ninf', so NaN/inf still
+    # propagate and divergence detection stays reliable. Results remain bit-reproducible for a
+    # given machine and Numba build.
+    "fastmath": {"reassoc", "contract", "nsz"},
+}
+
+
+# ---------------------------------------------------------------------------------- shuffling
+@njit(**JIT)
+def splitmix64(state):
+    """One step of SplitMix64 (Steele et al. 2014); ``state`` is a uint64 array of length 1."""
+    state[0] += np.uint64(0x9E3779B97F4A7C15)
+    z = state[0]
+    z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+    z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+    return z ^ (z >> np.uint64(31))
+
+
+@njit(**JIT)
+def _below(bound, state):
+    """Uniform integer in [0, bound) for 1 <= bound < 2^32: Lemire's multiply-shift with rejection
+    (exactly uniform; the rare rejection test replaces a 64-bit modulo on every draw)."""
+    s = np.uint64(bound)
+    m = (splitmix64(state) >> np.uint64(32)) * s
+    low = m & np.uint64(0xFFFFFFFF)
+    if low < s:
+        threshold = (np.uint64(1 << 32) - s) % s
+        while low < threshold:
+            m = (splitmix64(state) >> np.uint64(32)) * s
+            low = m & np.uint64(0xFFFFFFFF)
+    return np.int64(m >> np.uint64(32))
+
+
+@njit(**JIT)
+def shuffle_triples(users, items, ratings, state):
+    """Fisher-Yates shuffle of the three arrays together, in place, from the seeded ``state``.
+
+    Shuffling the arrays themselves (not an index array) keeps the epoch pass sequential in
+    memory, which halves the per-rating epoch time. Requires fewer than 2^32 ratings.
+    """
+    n = users.shape[0]
+    for k in range(n - 1, 0, -1):
+        j = _below(k + 1, state)
+        tu = users[k]
+        users[k] = users[j]
+        users[j] = tu
+        ti = items[k]
+        items[k] = items[j]
+        items[j] = ti
+        tr = ratings[k]
+        ratings[k] = ratings[j]
+        ratings[j] = tr
+
+
+# ---------------------------------------------------------------------------------- prediction
+@njit(**JIT)
+def _predict(a, b, bu, bi, u, i, mu, use_bias):
+    """mu [+ b_u + b_i] + p_u . q_i for packed rows a = U[u], b = V[i] (slot 0 = factors)."""
+    pred = mu
+    if use_bias:
+        pred += bu[u, 0] + bi[i, 0]
+    for k in range(a.shape[1]):
+        pred += a[0, k] * b[0, k]
+    return pred
+
+
+# ---------------------------------------------------------------------------------- full batch
+@njit(**JIT, parallel=True)
+def residuals(users, items, ratings, U, V, BU, BV, mu, use_bias, out):
+    """out[n] = r_n - (mu [+ b_u + b_i] + p_u . q_i) for every rating (one writer each)."""
+    for n in prange(users.shape[0]):
+        u = users[n]
+        i = items[n]
+        out[n] = ratings[n] - _predict(U[u], V[i], BU, BV, u, i, mu, use_bias)
+
+
+@njit(**JIT, parallel=True)
+def full_gradient_rows(indptr, order, other_idx, resid, Y, X, b, reg, curv, damping, G, D, gb, db,
+                       use_bias):
+    """Full-batch gradient and Gauss-Newton diagonal for the rows of one factor matrix.
+
+    Y = U[:, 0, :] (or V[:, 0, :]) are this side's factors, X the other side's, b this side's
+    biases. Row y has the ratings order[indptr[y]:indptr[y+1]] (CSR for users, CSC for items);
+    x_n = X[other_idx[n]] is the other factor of rating n and e_n its residual:
+      G[y]  = sum_n (-e_n x_n) + reg * n_y * Y[y]
+      D[y]  = sum_n x_n^2 + curv * n_y + damping          (curv = reg if reg in curvature, else 0)
+      gb[y] = sum_n (-e_n) + reg * n_y * b[y] ;  db[y] = n_y (1 + curv) + damping
+    Each thread owns whole rows, so the sums are sequential and thread-count independent.
+    """
+    R = Y.shape[1]
+    for y in prange(Y.shape[0]):
+        start = indptr[y]
+        stop = indptr[y + 1]
+        cnt = Y.dtype.type(stop - start)
+        for k in range(R):
+            G[y, k] = 0.0
+            D[y, k] = 0.0
+        sum_e = Y.dtype.type(0.0)
+        for p in range(start, stop):
+            n = order[p]
+            e = resid[n]
+            x = other_idx[n]
+            sum_e += e
+            for k in range(R):
+                xk = X[x, k]
+                G[y, k] -= e * xk
+                D[y, k] += xk * xk
+        for k in range(R):
+            G[y, k] += reg * cnt * Y[y, k]
+            D[y, k] += curv * cnt + damping
+        if use_bias:
+            gb[y] = reg * cnt * b[y] - sum_e
+            db[y] = cnt * (Y.dtype.type(1.0) + curv) + damping
+
+
+def row_index(idx: np.ndarray, n_rows: int) -> tuple[np.ndarray, np.ndarray]:
+    """(indptr, order): row y's ratings are order[indptr[y]:indptr[y+1]], in their input order
+    (a stable sort), for idx = the user (CSR) or item (CSC) of every rating."""
+    order = np.argsort(idx, kind="stable").astype(np.int64)
+    indptr = np.concatenate([[0], np.cumsum(np.bincount(idx, minlength=n_rows))]).astype(np.int64)
+    return indptr, order
+
+
+class FullBatch:
+    """Gradient and Gauss-Newton diagonal of L(all training ratings) for every parameter row.
+
+    Built once per run from the training triples (a full-batch run never reshuffles them);
+    ``gradient`` fills the buffers at the current point and returns the parameter blocks with
+    them: (packed block (rows, S, R'), gradient (rows, R'), GN diagonal (rows, R')) for P, Q and,
+    with biases, b_u and b_i (viewed as R' = 1). Memory: 2 x (|I| + |J|) x R for G and D.
+    """
+
+    def __init__(self, train, n_users: int, n_items: int, rank: int, dtype, use_bias: bool):
+        users, items, _ = train
+        self.ptr_u, self.order_u = row_index(users, n_users)
+        self.ptr_i, self.order_i = row_index(items, n_items)
+        self.resid = np.empty(len(users), dtype)
+        self.GP, self.DP = np.zeros((n_users, rank), dtype), np.zeros((n_users, rank), dtype)
+        self.GQ, self.DQ = np.zeros((n_items, rank), dtype), np.zeros((n_items, rank), dtype)
+        nb_u, nb_i = (n_users, n_items) if use_bias else (0, 0)
+        self.gbu, self.dbu = np.zeros(nb_u, dtype), np.zeros(nb_u, dtype)
+        self.gbi, self.dbi = np.zeros(nb_i, dtype), np.zeros(nb_i, dtype)
+
+    def gradient(self, train, U, V, BU, BV, mu, reg, curv, damping, use_bias) -> list[tuple]:
+        """Fill G and D at the current parameters (see full_gradient_rows); scalars in the dtype."""
+        users, items, ratings = train
+        residuals(users, items, ratings, U, V, BU, BV, mu, use_bias, self.resid)
+        full_gradient_rows(self.ptr_u, self.order_u, items, self.resid, U[:, 0, :], V[:, 0, :],
+                           BU[:, 0], reg, curv, damping, self.GP, self.DP, self.gbu, self.dbu, use_bias)
+        full_gradient_rows(self.ptr_i, self.order_i, users, self.resid, V[:, 0, :], U[:, 0, :],
+                           BV[:, 0], reg, curv, damping, self.GQ, self.DQ, self.gbi, self.dbi, use_bias)
+        # 2-D views throughout: a bias block is (rows, S, 1).
+        blocks = [(U, self.GP, self.DP), (V, self.GQ, self.DQ)]
+        if use_bias:
+            blocks += [(BU[:, None, :].transpose(0, 2, 1), self.gbu[:, None], self.dbu[:, None]),
+                       (BV[:, None, :].transpose(0, 2, 1), self.gbi[:, None], self.dbi[:, None])]
+        return blocks
+
+
+# ---------------------------------------------------------------------------------- evaluation
+@njit(**JIT, parallel=True)
+def predict_into(users, items, U, V, BU, BV, mu, use_bias, out):
+    """out[n] = mu [+ b_u + b_i] + p_u . q_i (unclipped; clipping happens in metrics)."""
+    for n in prange(users.shape[0]):
+        u = users[n]
+        i = items[n]
+        out[n] = _predict(U[u], V[i], BU, BV, u, i, mu, use_bias)
+
+
+@njit(**JIT)
+def objective(ratings, pred, U, V, BU, BV, n_per_user, n_per_item, reg, use_bias):
+    """Full training objective L in float64, from the predictions of the training ratings.
+
+    L = sum_n 1/2 (r_n - pred_n)^2 + reg/2 (sum_u n_u |p_u|^2 + sum_i n_i |q_i|^2
+        [+ sum_u n_u b_u^2 + sum_i n_i b_i^2])
+    which equals the per-instance sum of docs/METHODS.md (each rating carries its rows' penalty).
+    Float64 sums: free of float32 accumulation error; deterministic for a given build.
+    """
+    sq = 0.0
+    for n in range(ratings.shape[0]):
+        e = np.float64(ratings[n]) - np.float64(pred[n])
+        sq += e * e
+    return 0.5 * sq + 0.5 * reg * (_penalty(U, BU, n_per_user, use_bias)
+                                   + _penalty(V, BV, n_per_item, use_bias))
+
+
+@njit(**JIT)
+def _penalty(U, BU, counts, use_bias):
+    """sum_rows counts[row] * (|U[row, 0]|^2 [+ BU[row, 0]^2]) in float64."""
+    pen = 0.0
+    for r in range(U.shape[0]):
+        s = 0.0
+        for k in range(U.shape[2]):
+            x = np.float64(U[r, 0, k])
+            s += x * x
+        if use_bias:
+            x = np.float64(BU[r, 0])
+            s += x * x
+        pen += counts[r] * s
+    return pen
