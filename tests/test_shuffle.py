@@ -24,7 +24,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from adago.kernels import shuffle_triples  # the epoch shuffle of the training loop
+from adago.optimizers.shared import shuffle_triples  # the epoch shuffle of the training loop
 from test_model import make_run, random_params
 
 ALPHA = 1e-6
