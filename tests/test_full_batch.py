@@ -70,7 +70,7 @@ def test_sixty_full_batch_steps_match_the_documented_rules(case, use_bias):
                                            if method == "adago" else {"beta2": 0.5}))
     run = make_run(train, use_bias=use_bias, params=params, **cfg)
     if method != "sgd":
-        assert len(run.bc2) < STEPS, "the test must run past the end of the bias-correction table"
+        assert len(run.rule.bc2) < STEPS, "the test must run past the end of the bias-correction table"
     for epoch in range(1, STEPS + 1):
         run._epoch_full(epoch)
     want = reference(params, train, STEPS, use_bias=use_bias, **case)

@@ -214,27 +214,31 @@ def test_significance_lists_data_sets_in_the_order_of_the_runs_table():
 
 
 # ------------------------------------------------------------------------------ runs table, Table 3
-def _summary(path, dataset, method, seed, hyper):
-    summary = {"dataset": dataset, "method": method, "seed": seed, "epochs_run": 9, "stop_reason": "converged",
-               "hyperparameters": hyper,
-               "best": {"rmse": {"epoch": 3, "seconds": 0.5, "val_rmse": 0.8, "test_rmse": 0.81, "test_mae": 0.6},
-                        "mae": {"epoch": 4, "seconds": 0.6, "val_mae": 0.61, "test_mae": 0.62, "test_rmse": 0.82}}}
+def _summary(path, dataset, method, seed, hyper, protocol="paper"):
+    stop = {"rule": "authors", "mode": "separate", "stop_reason": "converged", "stop_epoch": 9, "stop_seconds": 0.9}
+    summary = {"protocol": protocol, "dataset": dataset, "method": method, "seed": seed, "epochs_run": 9,
+               "stop_reason": "converged", "hyperparameters": hyper, "evaluation": {"clip": False},
+               "best": {"rmse": {"epoch": 3, "seconds": 0.5, "val_rmse": 0.8, "test_rmse": 0.81, "test_mae": 0.6, **stop},
+                        "mae": {"epoch": 4, "seconds": 0.6, "val_mae": 0.61, "test_mae": 0.62, "test_rmse": 0.82,
+                                **stop}}}
     path.write_text(json.dumps(summary))
     return path
 
 
-def test_runs_table_is_sorted_by_data_set_method_seed_with_a_fresh_index(tmp_path):
-    keys = [("ml1m", "sgd", 2), ("douban", "adago", 3), ("ml1m", "adago", 1), ("douban", "adago", 1)]
-    paths = [_summary(tmp_path / f"s{k}.json", d, m, s, {"method": m}) for k, (d, m, s) in enumerate(keys)]
+def test_runs_table_is_sorted_by_protocol_data_set_method_seed_with_a_fresh_index(tmp_path):
+    keys = [("tuned", "ml1m", "sgd", 2), ("paper", "douban", "adago", 3), ("paper", "ml1m", "adago", 1),
+            ("tuned", "douban", "adago", 1), ("paper", "douban", "adago", 1)]
+    paths = [_summary(tmp_path / f"s{k}.json", d, m, s, {"method": m}, protocol=p)
+             for k, (p, d, m, s) in enumerate(keys)]
     runs = tables.collect_runs(paths)
-    assert list(zip(runs["dataset"], runs["method"], runs["seed"])) == sorted(keys)
+    assert list(zip(runs["protocol"], runs["dataset"], runs["method"], runs["seed"])) == sorted(keys)
     assert runs.index.tolist() == list(range(len(keys)))
     assert runs["wall_seconds"].isna().all()  # no benchmark files given
 
 
 def test_runs_table_takes_wall_time_and_memory_from_the_last_row_of_a_benchmark(tmp_path):
     summary = _summary(tmp_path / "s.json", "douban", "adago", 3, {"method": "adago"})
-    bench = tmp_path / "benchmarks/train/douban/adago/seed3.tsv"
+    bench = tmp_path / "benchmarks/train/paper/douban/adago/seed3.tsv"
     bench.parent.mkdir(parents=True)
     bench.write_text("s\th:m:s\tmax_rss\n99.0\t0:01:39\t900.0\n12.5\t0:00:12\t321.0\n")  # repeats
     runs = tables.collect_runs([summary], [bench])
