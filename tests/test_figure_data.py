@@ -6,7 +6,8 @@ figure's thick line and band are the mean ± std over seeds of the validation cu
 
 The artists are found by type, not by drawing order or styling: an ``ErrorbarContainer`` gives a
 mean (its data line) and a std (half its vertical bar), its x position (rounded) names the method
-by the order of ``methods``; a marker with a white face is the paper's value, not ours.
+by the order of ``methods``; a marker with a white face is the paper's value, not ours, and must
+be the value the paper reports (adago.paper).
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from matplotlib.colors import to_rgba
 from matplotlib.container import ErrorbarContainer
 
 from adago import figures, tables
-from adago.figures import _method_label as method_label  # the legend's name of a method
+from adago.paper import method_label, reported  # the legend's name of a method; the paper's values
 
 METHODS = ["adago", "adam", "sgd"]
 LABELS = {"douban": "D2 Douban", "ml1m": "D1 MovieLens"}
@@ -55,15 +56,15 @@ def random_runs(seed: int = 4) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=tables.RUN_COLUMNS)
 
 
-def drawn_errorbars(ax) -> dict[str, tuple[float, float]]:
-    """Our (not the paper's) mean and std per method, from the error bars drawn in ``ax``."""
+def drawn_errorbars(ax, paper: bool = False) -> dict[str, tuple[float, float]]:
+    """Mean and std per method from the error bars drawn in ``ax``: ours, or the paper's (hollow)."""
     out = {}
     for c in ax.containers:
         if not isinstance(c, ErrorbarContainer):
             continue
         line, _caps, bars = c.lines
-        if to_rgba(line.get_markerfacecolor()) == WHITE:
-            continue  # the paper's value
+        if (to_rgba(line.get_markerfacecolor()) == WHITE) != paper:
+            continue
         (x,), (mean,) = line.get_data()
         (seg,) = bars[0].get_segments()  # one vertical bar: (x, mean - std) to (x, mean + std)
         low, high = sorted(seg[:, 1])
@@ -119,6 +120,33 @@ def test_comparison_figure_draws_every_seed_as_a_dot(number):
             assert sorted(dots[method]) == pytest.approx(sorted(want.astype(float)), rel=1e-12)
 
 
+@pytest.mark.parametrize("number", sorted(FROM_TABLE))
+def test_comparison_figure_draws_the_papers_values_where_the_paper_has_them(number):
+    column = figures.FIGURES[number][0]
+    fig = figures.comparison_figure(random_runs(), number, LABELS, METHODS)
+    for dataset, ax in panels(fig).items():
+        theirs = drawn_errorbars(ax, paper=True)
+        want = {m: reported(dataset, m, column) for m in METHODS if reported(dataset, m, column)}
+        assert want, "the paper reports both data sets"
+        assert theirs.keys() == want.keys()
+        for method, (mean, std) in theirs.items():
+            assert (mean, std) == (pytest.approx(want[method][0], rel=1e-12), pytest.approx(want[method][1], rel=1e-12))
+
+
+@pytest.mark.parametrize("number", sorted(FROM_TABLE))
+def test_epoch_and_time_axes_start_at_zero_error_axes_do_not(number):
+    runs = random_runs()
+    column = figures.FIGURES[number][0]
+    fig = figures.comparison_figure(runs, number, LABELS, METHODS)
+    for dataset, ax in panels(fig).items():
+        bottom, top = ax.get_ylim()
+        if column in ("rmse", "mae"):
+            assert bottom > 0.5  # zoomed on the errors, which differ in the third decimal
+        else:
+            assert bottom == 0
+        assert top >= runs.loc[runs["dataset"] == dataset, column].max()  # nothing cut off
+
+
 def test_a_method_with_one_seed_is_drawn_without_spread():
     runs = random_runs()
     runs = runs[(runs["method"] != "sgd") | (runs["seed"] == 1)]
@@ -129,34 +157,76 @@ def test_a_method_with_one_seed_is_drawn_without_spread():
         assert (mean, std) == (pytest.approx(float(one.iloc[0]), rel=1e-12), 0.0)
 
 
-def _histories(seed: int, n_seeds: int, epochs: int, floor: float) -> list[pd.DataFrame]:
+def _histories(seed: int, lengths: list[int], floor: float) -> list[pd.DataFrame]:
     rng = np.random.default_rng(seed)
     out = []
-    for _ in range(n_seeds):
-        e = np.arange(1, epochs + 1)
-        out.append(pd.DataFrame({"epoch": e, "seconds": np.cumsum(rng.uniform(0.1, 0.2, epochs)),
-                                 "val_rmse": floor + 1.0 / e + rng.normal(0, 0.01, epochs),
-                                 "val_mae": floor - 0.2 + 0.8 / e + rng.normal(0, 0.01, epochs)}))
+    for n in lengths:
+        e = np.arange(1, n + 1)
+        out.append(pd.DataFrame({"epoch": e, "seconds": np.cumsum(rng.uniform(0.1, 0.2, n)),
+                                 "val_rmse": floor + 1.0 / e + 0.002 * e / n + rng.normal(0, 0.01, n),
+                                 "val_mae": floor - 0.2 + 0.8 / e + 0.002 * e / n + rng.normal(0, 0.01, n)}))
     return out
 
 
-@pytest.mark.parametrize("metric", ["val_rmse", "val_mae"])
-def test_convergence_figure_draws_the_mean_and_std_over_seeds_per_epoch(metric):
-    histories = {"adago": _histories(1, 3, 30, 0.70), "sgd": _histories(2, 4, 30, 0.75)}
-    fig = figures.convergence_figure(histories, "D2 Douban", metric=metric)
+HISTORIES = {"adago": _histories(1, [30, 22, 26], 0.70), "sgd": _histories(2, [30, 30, 18, 25], 0.75)}
+
+
+def _epoch_axis(fig):
     (ax,) = [a for a in fig.axes if a.get_xlabel() == "epoch"]
-    for method, hs in histories.items():
-        wide = np.stack([h[metric].to_numpy() for h in hs])
+    return ax
+
+
+@pytest.mark.parametrize("metric", ["val_rmse", "val_mae"])
+def test_convergence_figure_draws_the_mean_and_std_over_all_seeds_per_epoch(metric):
+    """Mean ± std over every seed at every epoch, a stopped seed counting with its last value."""
+    fig = figures.convergence_figure(HISTORIES, "D2 Douban", metric=metric)
+    ax = _epoch_axis(fig)
+    for method, hs in HISTORIES.items():
+        longest = max(len(h) for h in hs)
+        wide = np.array([[h[metric].iloc[min(k, len(h) - 1)] for k in range(longest)] for h in hs])
         mean, std = wide.mean(axis=0), wide.std(axis=0, ddof=1)
         (line,) = [ln for ln in ax.get_lines() if ln.get_label().startswith(method_label(method))]
         x, y = line.get_data()
-        np.testing.assert_array_equal(x, np.arange(1, 31))
+        np.testing.assert_array_equal(x, np.arange(1, longest + 1))
         np.testing.assert_allclose(y, mean, rtol=1e-12)
         color = to_rgba(line.get_color())[:3]
         (band,) = [c for c in ax.collections if isinstance(c, PolyCollection)
                    and tuple(c.get_facecolor()[0][:3]) == color]
         verts = band.get_paths()[0].vertices
-        for k, epoch in enumerate(range(1, 31)):
-            ys = verts[np.isclose(verts[:, 0], epoch), 1]
+        for k in range(longest):
+            ys = verts[np.isclose(verts[:, 0], k + 1), 1]
             assert ys.min() == pytest.approx(mean[k] - std[k], rel=1e-9)
             assert ys.max() == pytest.approx(mean[k] + std[k], rel=1e-9)
+
+
+def _markers(ax, color) -> list[tuple[float, float]]:
+    """Single-point marker artists of one colour: the seeds' best-epoch marks."""
+    return sorted((float(ln.get_xdata()[0]), float(ln.get_ydata()[0])) for ln in ax.get_lines()
+                  if len(ln.get_xdata()) == 1 and ln.get_marker() == "o" and to_rgba(ln.get_color())[:3] == color)
+
+
+def test_convergence_figure_marks_each_seeds_best_epoch_on_both_axes():
+    best = {"adago": [5, 9, 22], "sgd": [30, 1, 18, 7]}
+    fig = figures.convergence_figure(HISTORIES, "D2 Douban", best_epochs=best)
+    ax_e = _epoch_axis(fig)
+    (ax_t,) = [a for a in fig.axes if a is not ax_e and a.get_xlabel()]
+    for method, hs in HISTORIES.items():
+        color = to_rgba(figures.COLORS[method])[:3]
+        rows = [h.iloc[b - 1] for h, b in zip(hs, best[method])]
+        assert _markers(ax_e, color) == sorted((float(r["epoch"]), float(r["val_rmse"])) for r in rows)
+        assert _markers(ax_t, color) == sorted((float(r["seconds"]), float(r["val_rmse"])) for r in rows)
+        # and their mean ± std on the seconds axis, as a diamond with error bars in both directions
+        (c,) = [c for c in ax_t.containers if isinstance(c, ErrorbarContainer)
+                and to_rgba(c.lines[0].get_color())[:3] == color]
+        (x,), (y,) = c.lines[0].get_data()
+        assert x == pytest.approx(np.mean([r["seconds"] for r in rows]), rel=1e-12)
+        assert y == pytest.approx(np.mean([r["val_rmse"] for r in rows]), rel=1e-12)
+
+
+def test_convergence_figure_marks_the_lowest_epoch_by_default():
+    fig = figures.convergence_figure(HISTORIES, "D2 Douban")
+    ax = _epoch_axis(fig)
+    for method, hs in HISTORIES.items():
+        color = to_rgba(figures.COLORS[method])[:3]
+        want = sorted((float(h["val_rmse"].idxmin() + 1), float(h["val_rmse"].min())) for h in hs)
+        assert _markers(ax, color) == want
