@@ -108,12 +108,16 @@ def test_comparison_figure_draws_the_tables_mean_and_std(number):
             assert std == pytest.approx(row[f"{prefix}_std"], rel=1e-9), (dataset, method)
 
 
+def drawn_figure(number: int):
+    """(runs, the runs.csv column drawn, panel axes by data set) of Figure ``number`` on random runs."""
+    runs = random_runs()
+    return runs, figures.FIGURES[number][0], panels(figures.comparison_figure(runs, number, LABELS, METHODS))
+
+
 @pytest.mark.parametrize("number", sorted(FROM_TABLE))
 def test_comparison_figure_draws_every_seed_as_a_dot(number):
-    runs = random_runs()
-    column = figures.FIGURES[number][0]
-    fig = figures.comparison_figure(runs, number, LABELS, METHODS)
-    for dataset, ax in panels(fig).items():
+    runs, column, drawn = drawn_figure(number)
+    for dataset, ax in drawn.items():
         dots = drawn_dots(ax)
         for method in METHODS:
             want = runs.loc[(runs["dataset"] == dataset) & (runs["method"] == method), column]
@@ -122,9 +126,8 @@ def test_comparison_figure_draws_every_seed_as_a_dot(number):
 
 @pytest.mark.parametrize("number", sorted(FROM_TABLE))
 def test_comparison_figure_draws_the_papers_values_where_the_paper_has_them(number):
-    column = figures.FIGURES[number][0]
-    fig = figures.comparison_figure(random_runs(), number, LABELS, METHODS)
-    for dataset, ax in panels(fig).items():
+    _, column, drawn = drawn_figure(number)
+    for dataset, ax in drawn.items():
         theirs = drawn_errorbars(ax, paper=True)
         want = {m: reported(dataset, m, column) for m in METHODS if reported(dataset, m, column)}
         assert want, "the paper reports both data sets"
@@ -135,10 +138,8 @@ def test_comparison_figure_draws_the_papers_values_where_the_paper_has_them(numb
 
 @pytest.mark.parametrize("number", sorted(FROM_TABLE))
 def test_epoch_and_time_axes_start_at_zero_error_axes_do_not(number):
-    runs = random_runs()
-    column = figures.FIGURES[number][0]
-    fig = figures.comparison_figure(runs, number, LABELS, METHODS)
-    for dataset, ax in panels(fig).items():
+    runs, column, drawn = drawn_figure(number)
+    for dataset, ax in drawn.items():
         bottom, top = ax.get_ylim()
         if column in ("rmse", "mae"):
             assert bottom > 0.5  # zoomed on the errors, which differ in the third decimal
