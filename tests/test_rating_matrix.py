@@ -98,3 +98,11 @@ def test_from_triples_takes_its_options_by_keyword_only():
 
     with pytest.raises(TypeError):
         from_triples(np.array([0]), np.array([0]), np.array([4.0]), (1, 5))
+
+
+def test_a_rating_matrix_cannot_be_changed_after_construction():
+    import dataclasses
+
+    m = matrix()
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        m.n_users = 5

@@ -67,3 +67,24 @@ def test_ratios_that_round_past_the_total_still_partition_every_entry(n):
     assert counts["train"] == round(0.5 * n) and counts["test"] == 0
     assert counts["train"] + counts["validation"] == n
     assert sorted(np.concatenate([s.train, s.validation]).tolist()) == list(range(n))
+
+
+@pytest.mark.parametrize("version", [0, 2])
+def test_load_split_refuses_another_format_version(tmp_path, version):
+    np.savez(tmp_path / "v.npz", train=np.arange(2), validation=np.arange(2, 3), test=np.arange(3, 4),
+             format_version=np.array(version), info_json=np.array("{}"))
+    with pytest.raises(SplitFileError, match=f"v.npz: split format {version}, this code reads 1"):
+        load_split(tmp_path / "v.npz")
+
+
+@pytest.mark.parametrize("ratios", [(0.5, 0.2, 0.2, 0.1), (0.5, 0.5)])
+def test_ratios_must_be_exactly_three(ratios):
+    d = from_triples(np.arange(10), np.zeros(10, int), np.ones(10), rating_range=(1, 5))
+    with pytest.raises(ValueError, match="ratios must be three"):
+        make_split(d, seed=0, ratios=ratios)
+
+
+def test_make_split_takes_its_options_by_keyword_only():
+    d = from_triples(np.arange(10), np.zeros(10, int), np.ones(10), rating_range=(1, 5))
+    with pytest.raises(TypeError):
+        make_split(d, 0)
