@@ -1,6 +1,6 @@
 """The test command cosmic-ray runs for each mutant: the module's stages, each in a fresh process.
 
-    python mutation/mutant_tests.py SESSION_DIR MODULE [--baseline]
+    python mutation/mutant_tests.py SESSION_DIR MODULE [--baseline] [--only-stage K]
 
 Reads SESSION_DIR/modules.json (written by mutation/run.py) for MODULE's stages. Each stage is
 ``pytest -x`` on its test files with the package imported from SESSION_DIR/tree/src (the copy that
@@ -16,6 +16,7 @@ Exit status: 0 every stage passed (the mutant survived), 1 a stage failed or cra
 output says which; a mutated kernel writing out of bounds can abort the process), 99 harness error (the package came from elsewhere, no tests collected, ...), which
 mutation/run.py reports instead of counting it as a kill. ``--baseline`` runs the unmutated code,
 warms the cache in place and records each test's duration (tests then run fastest first).
+``--only-stage K`` runs stage K alone (mutation/run.py crosscheck).
 """
 
 from __future__ import annotations
@@ -77,9 +78,13 @@ def run_stage(session: Path, module: str, k: int, stage: dict, baseline: bool) -
 
 def main(argv: list[str]) -> int:
     baseline = "--baseline" in argv
-    session, module = (Path(a) if i == 0 else a for i, a in enumerate(x for x in argv if x != "--baseline"))
+    only = int(argv[argv.index("--only-stage") + 1]) if "--only-stage" in argv else None
+    session, module = (Path(a) if i == 0 else a for i, a in enumerate(x for x in argv if not x.startswith("--")
+                                                                        and x != str(only)))
     spec = json.loads((session / "modules.json").read_text())["modules"][module]
     for k, stage in enumerate(spec["stages"]):
+        if only is not None and k != only:
+            continue
         code = run_stage(session.resolve(), module, k, stage, baseline)
         if code in _KILLED or code < 0:  # < 0: the mutant crashed the process (a signal)
             print(f"KILLED in stage {k}" + (f" (crashed, signal {-code})" if code < 0 else ""))

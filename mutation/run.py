@@ -3,6 +3,7 @@
     python mutation/run.py run     [--out .mutation/run] [--modules kernels metrics ...]
     python mutation/run.py recheck --from .mutation/before [--out .mutation/after] [--modules ...]
     python mutation/run.py report  .mutation/run [--markdown FILE]
+    python mutation/run.py crosscheck --from .mutation/run --module kernels [--n 20] [--out ...]
 
 ``run`` copies the repository's files (tracked and untracked, not ignored) to OUT/tree and mutates
 only that copy, so the working tree is never touched and a killed run leaves nothing mutated
@@ -15,6 +16,10 @@ mutation/mutant_tests.py. Interrupted? Run the same command again: finished muta
 ``recheck`` re-runs only the survivors of an earlier session against the current tests (the
 mutants it killed stay killed: tests were only added). It refuses a module whose source changed
 since that session, because then the mutants are not the same.
+
+``crosscheck`` takes a sample of the mutants a module's first stage killed (pure Python, for the
+kernels) and runs each through its second stage alone (compiled): agreement says the fast first
+stage does not kill mutants that only a Python-only difference would notice.
 
 ``report`` prints the score per module (killed / (killed + survived); a timeout counts as killed)
 and every survivor with its diff.
@@ -220,6 +225,38 @@ def cmd_recheck(args) -> None:
         execute(out, tree, name, m)
 
 
+def cmd_crosscheck(args) -> None:
+    from cosmic_ray.mutating import use_mutation
+    from cosmic_ray.plugins import get_operator
+
+    old, out, name = Path(getattr(args, "from")).resolve(), Path(args.out).resolve(), args.module
+    spec = load_spec([name])
+    tree = prepare(out, spec)
+    m = spec["modules"][name]
+    if json.loads((old / "modules.json").read_text())["modules"][name]["source_sha256"] != m["source_sha256"]:
+        sys.exit(f"{name}: {m['path']} changed since {old}")
+    con = sqlite3.connect(old / f"{name}.sqlite")
+    rows = con.execute("SELECT s.job_id, s.operator_name, s.occurrence, s.start_pos_row, r.diff FROM mutation_specs s "
+                       "JOIN work_results r USING (job_id) WHERE r.test_outcome = 'KILLED' "
+                       "AND r.output LIKE '%KILLED in stage 0%' ORDER BY s.job_id").fetchall()
+    con.close()
+    rows = random.Random(m["seed"]).sample(rows, min(args.n, len(rows)))
+    log = out / f"{name}.crosscheck.log"
+    baseline(out, name, log)
+    agree = 0
+    for job, op, occ, line, diff in rows:
+        with use_mutation(tree / m["path"], get_operator(op)(), occ):
+            proc = subprocess.run([sys.executable, str(HERE / "mutant_tests.py"), str(out), name, "--only-stage", "1"],
+                                  capture_output=True, text=True)
+        killed = proc.returncode == 1
+        agree += killed
+        changed = " / ".join(x[1:].strip() for x in (diff or "").splitlines() if x[:1] == "+" and x[:3] != "+++")
+        print(f"{job[:8]} line {line} {op}: {'killed' if killed else 'SURVIVED'} compiled  ({changed})", flush=True)
+        with open(log, "a") as fh:
+            fh.write(f"\n=== {job} {op} line {line}\n{proc.stdout}")
+    print(f"{name}: {agree} of {len(rows)} stage-1 kills are also killed compiled")
+
+
 def results(db: Path) -> list[dict]:
     con = sqlite3.connect(db)
     rows = con.execute(
@@ -299,6 +336,12 @@ def main() -> None:
     c.add_argument("--out", default=str(REPO / ".mutation" / "recheck"))
     c.add_argument("--modules", nargs="*")
     c.set_defaults(func=cmd_recheck)
+    x = sub.add_parser("crosscheck", help="re-run a sample of first-stage kills through the second stage alone")
+    x.add_argument("--from", required=True)
+    x.add_argument("--module", required=True)
+    x.add_argument("--n", type=int, default=20)
+    x.add_argument("--out", default=str(REPO / ".mutation" / "crosscheck"))
+    x.set_defaults(func=cmd_crosscheck)
     s = sub.add_parser("report", help="score per module and every survivor")
     s.add_argument("session")
     s.add_argument("--markdown")
