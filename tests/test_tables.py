@@ -198,3 +198,26 @@ def test_claims_table_rows_columns_and_verdicts():
     assert (table["holm_p"].dropna() >= table["ttest_p"].dropna()).all()
     shown = claims.display(table, {"douban": "D2 Douban"})
     assert shown.iloc[0]["Δ = other − AdaGO [95% CI]"].startswith("+0.0050 [")
+
+
+def test_timing_noise_cannot_move_the_adjusted_p_or_verdict_of_a_result_claim():
+    """Holm adjusts result claims (RMSE, MAE, epochs) and wall-clock claims as two families, so the
+    same seeds on another machine give the same result verdicts however the timings come out."""
+    rows = []
+    for s in range(1, 9):
+        e = 0.0003 * ((s * 5) % 7)
+        rows += [("douban", "adago", s, 0.740 + e, 0.58 + e, 40 + s, 1.0 + 0.1 * s),
+                 ("douban", "adam", s, 0.7415 + e + 0.0002 * (s % 3), 0.5805 + e, 44 + s, 1.0 + 0.1 * s),
+                 ("douban", "sgd", s, 0.740 + e + 0.0004 * (-1) ** s, 0.58 + e, 40 + s % 4, 1.0)]
+    runs = _runs(rows)
+    fast = runs.copy()
+    fast.loc[fast["method"] == "adam", ["rmse_seconds", "mae_seconds"]] = 9.0 + fast["seed"] * 1e-3
+    before, after = (claims.claims_table(r, ["douban"], ["paper"]) for r in (runs, fast))
+    result = before["metric"].map(claims.family) == "result"
+    assert (after.loc[~result, "holm_p"] < 0.05).all() and before.loc[~result, "holm_p"].isna().all(), \
+        "the timing claims did change: from no difference to a significant one"
+    pd.testing.assert_series_equal(after.loc[result, "holm_p"], before.loc[result, "holm_p"])
+    pd.testing.assert_series_equal(after.loc[result, "verdict"], before.loc[result, "verdict"])
+    for family, rows_of_family in before.groupby(before["metric"].map(claims.family)):
+        assert rows_of_family["holm_p"].tolist() == pytest.approx(claims.holm(rows_of_family["ttest_p"]).tolist(),
+                                                                   nan_ok=True), family

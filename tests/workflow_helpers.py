@@ -38,15 +38,16 @@ def make_workdir(root: Path, config: dict) -> Path:
 
 
 def snakemake(workdir: Path, *args: str, env: dict | None = None, overrides: dict | None = None,
-              timeout: float = 900) -> subprocess.CompletedProcess:
+              timeout: float = 900, cores: str | None = "2") -> subprocess.CompletedProcess:
     """Run snakemake on ``workdir``; ``env`` entries set to None are removed from the environment;
-    ``overrides`` is one more config file layered over ``test-config.yaml``."""
+    ``overrides`` is one more config file layered over ``test-config.yaml``; ``cores=None`` leaves
+    ``--cores`` to the profile."""
     configs = [str(workdir / "test-config.yaml")]
     if overrides is not None:
         (workdir / "overrides.yaml").write_text(yaml.safe_dump(overrides))
         configs.append(str(workdir / "overrides.yaml"))
     cmd = [sys.executable, "-m", "snakemake", "--snakefile", str(workdir / "Snakefile"), "--directory", str(workdir),
-           "--cores", "2", *args, "--configfile", *configs]
+           *(["--cores", cores] if cores else []), *args, "--configfile", *configs]
     full_env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     for key, value in (env or {}).items():
         if value is None:

@@ -5,7 +5,12 @@ both ran, d_s = other_s - reference_s (so d > 0 means AdaGO is lower, i.e. bette
 
     diff_mean = mean(d),   95% CI = diff_mean -/+ t_(0.975, n-1) * sd(d) / sqrt(n),
     ttest_p   = two-sided paired t-test,   wilcoxon_p = two-sided Wilcoxon signed-rank test,
-    holm_p    = ttest_p adjusted by Holm's step-down method over every row of the table.
+    holm_p    = ttest_p adjusted by Holm's step-down method within the row's family.
+
+Two families share the table and are adjusted apart: claims about results (RMSE, MAE, epochs), which
+depend only on data, seeds and code, and claims about wall-clock time, which depend on the machine.
+Mixing them would let timing noise move the adjusted p-value, and so the verdict, of an RMSE claim:
+the same seeds on another machine (or through SLURM) must give the same result verdicts, digit for digit.
 
 Verdict (alpha = 0.05): ``confirmed`` if holm_p < alpha and diff_mean > 0 (AdaGO lower, as the
 paper claims), ``refuted`` if holm_p < alpha and diff_mean < 0 (AdaGO higher), else
@@ -78,6 +83,11 @@ def holm(pvalues: Sequence[float]) -> np.ndarray:
     return out
 
 
+def family(metric: str) -> str:
+    """The Holm family of a claim's runs.csv column: 'time' for wall-clock columns, else 'result'."""
+    return "time" if metric.endswith("_seconds") else "result"
+
+
 def verdict(diff_mean: float, holm_p: float, alpha: float = ALPHA) -> str:
     """'confirmed', 'refuted' or 'not distinguishable' (see the module docstring)."""
     if not (math.isfinite(holm_p) and holm_p < alpha) or not math.isfinite(diff_mean) or diff_mean == 0:
@@ -110,7 +120,9 @@ def claims_table(runs: pd.DataFrame, datasets: Sequence[str], protocols: Sequenc
                     "paper_diff": math.nan if None in theirs else theirs[1][0] - theirs[0][0],
                 })
     table = pd.DataFrame(rows, columns=[c for c in COLUMNS if c not in ("holm_p", "verdict")])
-    table["holm_p"] = holm(table["ttest_p"]) if len(table) else []
+    table["holm_p"] = np.nan
+    for _, rows_of_family in table.groupby(table["metric"].map(family), sort=False):
+        table.loc[rows_of_family.index, "holm_p"] = holm(rows_of_family["ttest_p"])
     table["verdict"] = [verdict(m, p, alpha) for m, p in zip(table["diff_mean"], table["holm_p"])]
     return table[COLUMNS]
 

@@ -19,6 +19,7 @@ rule prepare_dataset:
         input_data=lambda w: file_fingerprint(dataset_raw(w.dataset)),
     resources:
         mem_mb=prepare_mem_mb,
+        runtime=prepare_runtime,
     conda:
         "../../envs/adago.yaml"
     script:

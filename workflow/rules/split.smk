@@ -16,6 +16,7 @@ rule split_dataset:
         cold_start=config["split"]["cold_start"],
     resources:
         mem_mb=split_mem_mb,
+        runtime=split_runtime,
     conda:
         "../../envs/adago.yaml"
     script:

@@ -29,8 +29,8 @@ rule train:
         numba_cache=NUMBA_CACHE,
     threads: config["training"]["threads"]
     resources:
-        mem_mb=2000,
-        runtime=60,
+        mem_mb=train_mem_mb,
+        runtime=train_runtime,
     conda:
         "../../envs/adago.yaml"
     script:

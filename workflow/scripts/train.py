@@ -4,8 +4,10 @@ import json
 import os
 import time
 
-# Numba reads its cache location at import; one cache shared by all jobs (see adago.warmup).
-os.environ.setdefault("NUMBA_CACHE_DIR", snakemake.params.numba_cache)
+from adago.numbacache import numba_cache_dir
+
+# Numba reads its cache location at import: the workflow's cache, or the node's on a cluster.
+os.environ["NUMBA_CACHE_DIR"] = numba_cache_dir(snakemake.params.numba_cache)
 
 from adago.dataset import load_ratings, rating_range_policy  # noqa: E402
 from adago.download import sha256_file  # noqa: E402
