@@ -7,8 +7,9 @@ Reads SESSION_DIR/modules.json (written by mutation/run.py) for MODULE's stages.
 cosmic-ray mutates), and either
 
 * jit: NUMBA_CACHE_DIR is a new temporary directory holding a copy of the cache warmed by the
-  baseline run on the unmutated code. Numba keys its cache on the source file's mtime and size, so
-  the mutated module recompiles and the others load their unmutated machine code; no mutant can
+  baseline run on the unmutated code, minus the entries of the mutated module and of the modules
+  that import it (their kernels embed its machine code; see ``stale_stems``). The others load
+  their unmutated machine code; no mutant can
   read a cache entry written by another mutant, and the copy is deleted afterwards.
 * pure Python: NUMBA_DISABLE_JIT=1 (no cache involved).
 
@@ -37,7 +38,36 @@ _KILLED = {1, 2}
 HARNESS_ERROR = 99
 
 
-def run_stage(session: Path, module: str, k: int, stage: dict, baseline: bool) -> int:
+def stale_stems(src: Path, mutated: str) -> set[str]:
+    """File stems of the mutated module and of every module that imports it, directly or not.
+
+    Numba's cache is keyed on each file's own mtime and size only: a cached kernel of adam.py that
+    calls a kernel of shared.py carries shared's machine code inside it and would still be loaded
+    after shared.py was mutated. Such entries are left out of the mutant's cache copy.
+    """
+    import ast
+
+    modules = {}
+    for path in src.rglob("*.py"):
+        name = ".".join(path.relative_to(src).with_suffix("").parts).removesuffix(".__init__")
+        imported = set()
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom) and node.module:
+                imported.add(node.module)
+                imported.update(f"{node.module}.{a.name}" for a in node.names)
+            elif isinstance(node, ast.Import):
+                imported.update(a.name for a in node.names)
+        modules[name] = imported
+    target = ".".join(Path(mutated).relative_to("src").with_suffix("").parts)
+    stale, grew = {target}, True
+    while grew:
+        new = {n for n, imp in modules.items() if n not in stale and imp & stale}
+        stale |= new
+        grew = bool(new)
+    return {n.rsplit(".", 1)[-1] for n in stale}
+
+
+def run_stage(session: Path, module: str, k: int, stage: dict, baseline: bool, mutated: str = "") -> int:
     tree = session / "tree"
     cache_template = session / "cache" / f"{module}-{k}"
     durations = session / "durations" / f"{module}-{k}.json"
@@ -55,7 +85,9 @@ def run_stage(session: Path, module: str, k: int, stage: dict, baseline: bool) -
         env["NUMBA_CACHE_DIR"] = str(cache_template)
     else:
         tmp = tempfile.mkdtemp(prefix=f"numba-{module}-")
-        shutil.copytree(cache_template, tmp, dirs_exist_ok=True)
+        stale = stale_stems(tree / "src", mutated)
+        shutil.copytree(cache_template, tmp, dirs_exist_ok=True,
+                        ignore=lambda d, names: [n for n in names if n.split(".")[0] in stale])
         env["NUMBA_CACHE_DIR"] = tmp
     if baseline:
         durations.parent.mkdir(parents=True, exist_ok=True)
@@ -85,7 +117,7 @@ def main(argv: list[str]) -> int:
     for k, stage in enumerate(spec["stages"]):
         if only is not None and k != only:
             continue
-        code = run_stage(session.resolve(), module, k, stage, baseline)
+        code = run_stage(session.resolve(), module, k, stage, baseline, spec["path"])
         if code in _KILLED or code < 0:  # < 0: the mutant crashed the process (a signal)
             print(f"KILLED in stage {k}" + (f" (crashed, signal {-code})" if code < 0 else ""))
             return 1

@@ -7,8 +7,8 @@ Loaded with ``-p pytest_mutation`` by mutation/mutant_tests.py (never by the nor
   tested against the unmutated installed package would always "survive".
 * ``ADAGO_MUTATION_DURATIONS`` (read): tests run in increasing order of their baseline duration, so a
   mutant killed by a quick test is not first made to wait for the slow ones (``-x`` stops at the
-  first failure). Every test passes alone and in any order (tests/test_isolation.py checks the
-  suite for order dependence), so reordering cannot change a verdict.
+  first failure). Tests do not depend on each other's state (docs/TESTING.md, "Every test runs
+  alone"), so reordering cannot change a verdict.
 * ``ADAGO_MUTATION_RECORD`` (write): the baseline run records each test's duration there.
 """
 

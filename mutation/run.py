@@ -1,6 +1,6 @@
 """Mutation testing of the core modules with cosmic-ray: run, re-check survivors, report.
 
-    python mutation/run.py run     [--out .mutation/run] [--modules kernels metrics ...]
+    python mutation/run.py run     [--out .mutation/run] [--modules shared metrics ...] [--tests-from REV]
     python mutation/run.py recheck --from .mutation/before [--out .mutation/after] [--modules ...]
     python mutation/run.py report  .mutation/run [--markdown FILE]
     python mutation/run.py crosscheck --from .mutation/run --module kernels [--n 20] [--out ...]
@@ -60,8 +60,12 @@ def sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def copy_tree(out: Path) -> Path:
-    """OUT/tree: the repository's files as the working tree has them (tracked + untracked, not ignored)."""
+def copy_tree(out: Path, tests_from: str | None = None) -> Path:
+    """OUT/tree: the repository's files as the working tree has them (tracked + untracked, not ignored).
+
+    ``tests_from``: a git revision whose ``tests/`` replace the working tree's, to score an older
+    suite against today's code (the "before" score: ``--tests-from main``).
+    """
     tree = out / "tree"
     if tree.exists():
         return tree
@@ -69,10 +73,28 @@ def copy_tree(out: Path) -> Path:
                            capture_output=True).stdout.decode().split("\0")
     for rel in filter(None, files):
         src = REPO / rel
-        if src.is_file():
+        if src.is_file() and not (tests_from and rel.startswith("tests/")):
             (tree / rel).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(src, tree / rel)
+    if tests_from:
+        archive = subprocess.run(["git", "archive", "--format=tar", tests_from, "tests"], cwd=REPO, check=True,
+                                 capture_output=True).stdout
+        subprocess.run(["tar", "-x", "-C", str(tree)], input=archive, check=True)
+        rev = subprocess.run(["git", "rev-parse", tests_from], cwd=REPO, check=True, capture_output=True,
+                             text=True).stdout.strip()
+        (out / "tests_from.txt").write_text(f"{tests_from} {rev}\n")
     return tree
+
+
+def present_tests(tree: Path, name: str, m: dict) -> None:
+    """Drop a stage's test files that this tree does not have (an older suite from --tests-from)."""
+    for stage in m["stages"]:
+        missing = [t for t in stage["tests"] if not (tree / t).is_file()]
+        if missing:
+            print(f"{name}: not in this suite, left out: {' '.join(missing)}", flush=True)
+            stage["tests"] = [t for t in stage["tests"] if t not in missing]
+        if not stage["tests"]:
+            sys.exit(f"{name}: none of the stage's test files exist in {tree}")
 
 
 def restore_pristine(out: Path, spec: dict) -> None:
@@ -162,13 +184,14 @@ def baseline(out: Path, module: str, log: Path) -> float:
     return seconds
 
 
-def prepare(out: Path, spec: dict) -> Path:
+def prepare(out: Path, spec: dict, tests_from: str | None = None) -> Path:
     out.mkdir(parents=True, exist_ok=True)
-    tree = copy_tree(out)
+    tree = copy_tree(out, tests_from)
     restore_pristine(out, spec)
     modules_json = out / "modules.json"
     known = json.loads(modules_json.read_text())["modules"] if modules_json.exists() else {}
     for name, m in spec["modules"].items():
+        present_tests(tree, name, m)
         m["source_sha256"] = sha256(tree / m["path"])
         if name in known and known[name]["source_sha256"] != m["source_sha256"]:
             sys.exit(f"{out}: {name} changed since this session started; use a new --out")
@@ -192,7 +215,7 @@ def cmd_run(args) -> None:
     for m in spec["modules"].values():
         m["sample"] = args.sample if args.sample is not None else m["sample"]
     out = Path(args.out).resolve()
-    tree = prepare(out, spec)
+    tree = prepare(out, spec, args.tests_from)
     for name, m in spec["modules"].items():
         db = out / f"{name}.sqlite"
         if not db.exists():
@@ -330,6 +353,8 @@ def main() -> None:
     r.add_argument("--out", default=str(REPO / ".mutation" / "run"))
     r.add_argument("--modules", nargs="*")
     r.add_argument("--sample", type=int, help="override every module's sample size")
+    r.add_argument("--tests-from", help="git revision whose tests/ to run instead of the working tree's "
+                                        "(e.g. main: the suite before these tests were added)")
     r.set_defaults(func=cmd_run)
     c = sub.add_parser("recheck", help="re-run an earlier session's survivors against the current tests")
     c.add_argument("--from", required=True)
