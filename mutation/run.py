@@ -161,8 +161,9 @@ def select(db: Path, tree: Path, m: dict) -> dict:
         else:
             population.append((row, col, op, occ, job))
     population.sort()  # job ids are random; positions and operators are not
-    rng = random.Random(m["seed"])
-    sample = population if len(population) <= m["sample"] else rng.sample(population, m["sample"])
+    # A fixed-seed random order of the whole population; the sample is its first ``sample`` mutants,
+    # so a smaller sample of the same source is a subset of a larger one.
+    sample = random.Random(m["seed"]).sample(population, len(population))[:m["sample"]]
     chosen = {p[-1] for p in sample}
     skipped += [(p[-1], "not in the sample") for p in population if p[-1] not in chosen]
     con.executemany("INSERT OR REPLACE INTO work_results (job_id, worker_outcome, output) VALUES (?, 'SKIPPED', ?)",
