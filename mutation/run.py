@@ -3,6 +3,8 @@
     python mutation/run.py run     [--out .mutation/run] [--modules shared metrics ...] [--tests-from REV]
     python mutation/run.py recheck --from .mutation/before [--out .mutation/after] [--modules ...]
     python mutation/run.py report  .mutation/run [--markdown FILE]
+    python mutation/run.py compare [--base main] [--modules ...]   # before + after + summary, one command
+    python mutation/run.py summary --before DIR... --after DIR... [--markdown mutation/RESULTS.md]
     python mutation/run.py crosscheck --from .mutation/run --module kernels [--n 20] [--out ...]
 
 ``run`` copies the repository's files (tracked and untracked, not ignored) to OUT/tree and mutates
@@ -315,36 +317,102 @@ def summary(db: Path) -> dict:
     return counts
 
 
+def module_scores(out: Path, name: str) -> dict | None:
+    """Counts of one module's session: sizes, verdicts, score and the surviving mutants."""
+    db = out / f"{name}.sqlite"
+    if not db.exists():
+        return None
+    rs = results(db)
+    c = {v: sum(verdict(r) == v for r in rs) for v in
+         ("killed", "timeout", "survived", "pending", "harness-error", "incompetent", "no-test")}
+    dead = c["killed"] + c["timeout"]
+    return {**json.loads((out / f"{name}.counts.json").read_text()), **c,
+            "other": sum(c[k] for k in ("pending", "harness-error", "incompetent", "no-test")),
+            "score": 100 * dead / (dead + c["survived"]) if dead + c["survived"] else None,
+            "survivors": [r for r in sorted(rs, key=lambda r: (r["line"], r["operator"]))
+                          if verdict(r) in ("survived", "harness-error", "incompetent")]}
+
+
+def survivor_text(name: str, r: dict) -> str:
+    diff = "\n".join(x for x in (r["diff"] or "").splitlines() if x[:1] in "+-" and x[:3] not in ("+++", "---"))
+    return (f"\n### {name}:{r['line']} {r['function']} {r['operator']} ({verdict(r)}, job {r['job'][:8]})\n"
+            f"```diff\n{diff}\n```\n")
+
+
+def _pct(score: float | None) -> str:
+    return "–" if score is None else f"{score:.1f}%"
+
+
 def cmd_report(args) -> None:
     out = Path(args.session).resolve()
     modules = json.loads((out / "modules.json").read_text())["modules"]
     lines = ["| module | mutants | after filters | run | killed | timeout | survived | other | score |",
              "|---|---|---|---|---|---|---|---|---|"]
-    survivors = []
+    survivors = ""
     for name in modules:
-        db = out / f"{name}.sqlite"
-        if not db.exists():
+        c = module_scores(out, name)
+        if c is None:
             continue
-        counts = json.loads((out / f"{name}.counts.json").read_text())
-        rs = results(db)
-        c = {v: sum(verdict(r) == v for r in rs) for v in
-             ("killed", "timeout", "survived", "pending", "harness-error", "incompetent", "no-test")}
-        dead = c["killed"] + c["timeout"]
-        score = f"{100 * dead / (dead + c['survived']):.1f}%" if dead + c["survived"] else "–"
-        other = sum(c[k] for k in ("pending", "harness-error", "incompetent", "no-test"))
-        lines.append(f"| {name} | {counts['mutants']} | {counts['population']} | {counts['sampled']} | "
-                     f"{c['killed']} | {c['timeout']} | {c['survived']} | {other} | {score} |")
-        survivors += [(name, r) for r in sorted(rs, key=lambda r: (r["line"], r["operator"]))
-                      if verdict(r) in ("survived", "harness-error", "incompetent")]
-    text = "\n".join(lines) + "\n"
-    text += "\n## Survivors\n"
-    for name, r in survivors:
-        diff = "\n".join(x for x in (r["diff"] or "").splitlines() if x[:1] in "+-" and x[:3] not in ("+++", "---"))
-        text += (f"\n### {name}:{r['line']} {r['function']} {r['operator']} ({verdict(r)}, job {r['job'][:8]})\n"
-                 f"```diff\n{diff}\n```\n")
+        lines.append(f"| {name} | {c['mutants']} | {c['population']} | {c['sampled']} | {c['killed']} | "
+                     f"{c['timeout']} | {c['survived']} | {c['other']} | {_pct(c['score'])} |")
+        survivors += "".join(survivor_text(name, r) for r in c["survivors"])
+    text = "\n".join(lines) + "\n\n## Survivors\n" + survivors
     if args.markdown:
         Path(args.markdown).write_text(text)
     print(text)
+
+
+def _sessions(dirs: list[str]) -> dict[str, Path]:
+    """module name -> the session directory holding its results (the first that has it)."""
+    found: dict[str, Path] = {}
+    for d in map(lambda x: Path(x).resolve(), dirs):
+        for name in json.loads((d / "modules.json").read_text())["modules"]:
+            if (d / f"{name}.sqlite").exists():
+                found.setdefault(name, d)
+    return found
+
+
+def cmd_summary(args) -> None:
+    """Before/after scores per module and every mutant that survives the current tests, as Markdown."""
+    import importlib.metadata
+
+    before, after = _sessions(args.before), _sessions(args.after)
+    revs = sorted({(d / "tests_from.txt").read_text().strip() for d in before.values()
+                   if (d / "tests_from.txt").exists()})
+    head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=REPO, capture_output=True,
+                          text=True).stdout.strip()
+    lines = [f"# Mutation scores ({time.strftime('%Y-%m-%d', time.gmtime())})", "",
+             f"cosmic-ray {importlib.metadata.version('cosmic-ray')}, Python {sys.version.split()[0]}, "
+             f"numba {importlib.metadata.version('numba')}; written by `mutation/run.py summary` at {head}.",
+             f"Before: the tests of {', '.join(revs) or 'the session tree'}; after: this branch's tests "
+             "(the survivors of *before* re-run, `recheck`). Score = killed / (killed + survived).", "",
+             "| module | mutants | after filters | sampled | before: killed / survived | before | "
+             "after: killed / survived | after | other |",
+             "|---|---|---|---|---|---|---|---|---|"]
+    survivors = ""
+    for name in [*before, *(n for n in after if n not in before)]:
+        b = module_scores(before[name], name) if name in before else None
+        a = module_scores(after[name], name) if name in after else None
+        ref = a or b
+        cells = [f"{x['killed'] + x['timeout']} / {x['survived']} | {_pct(x['score'])}" if x else "– | –"
+                 for x in (b, a)]
+        other = (a or b)["other"]
+        lines.append(f"| {name} | {ref['mutants']} | {ref['population']} | {ref['sampled']} | {cells[0]} | "
+                     f"{cells[1]} | {other or ''} |")
+        survivors += "".join(survivor_text(name, r) for r in (a["survivors"] if a else []))
+    text = "\n".join(lines) + "\n\n## Mutants that survive the current tests\n" + (survivors or "\nnone\n")
+    Path(args.markdown).write_text(text)
+    print(text)
+
+
+def cmd_compare(args) -> None:
+    """run (tests of --base) into OUT/before, recheck its survivors into OUT/after, summary."""
+    out = Path(args.out).resolve()
+    cmd_run(argparse.Namespace(out=str(out / "before"), modules=args.modules, sample=None, tests_from=args.base))
+    cmd_recheck(argparse.Namespace(**{"from": str(out / "before"), "out": str(out / "after"),
+                                      "modules": args.modules}))
+    cmd_summary(argparse.Namespace(before=[str(out / "before")], after=[str(out / "after")],
+                                   markdown=args.markdown))
 
 
 def main() -> None:
@@ -372,6 +440,18 @@ def main() -> None:
     s.add_argument("session")
     s.add_argument("--markdown")
     s.set_defaults(func=cmd_report)
+    m = sub.add_parser("summary", help="before/after scores and the current survivors as Markdown")
+    m.add_argument("--before", nargs="+", required=True, help="session(s) run on the older tests")
+    m.add_argument("--after", nargs="+", required=True, help="session(s) rechecked on the current tests")
+    m.add_argument("--markdown", default=str(HERE / "RESULTS.md"))
+    m.set_defaults(func=cmd_summary)
+    b = sub.add_parser("compare", help="the whole measurement in one command: run on --base's tests, "
+                                       "recheck on the current tests, write the summary")
+    b.add_argument("--base", default="main", help="git revision of the tests to compare against (default: main)")
+    b.add_argument("--out", default=str(REPO / ".mutation" / "compare"))
+    b.add_argument("--modules", nargs="*")
+    b.add_argument("--markdown", default=str(HERE / "RESULTS.md"))
+    b.set_defaults(func=cmd_compare)
     args = p.parse_args()
     args.func(args)
 
