@@ -182,7 +182,8 @@ def test_a_run_after_reverting_edits_has_nothing_to_do(done):
     try:
         for path, (text, _) in before.items():
             path.write_text(text + "\n# edited by a test\n")
-        assert planned_rules(snakemake(done, "-n").stdout) >= {"prepare_dataset", "plot_figure"}
+        planned = planned_rules(snakemake(done, "-n").stdout)
+        assert "prepare_dataset" in planned and planned & PLOT_RULES, planned
         for path, (text, _) in before.items():
             path.write_text(text)
         assert nothing_to_do(snakemake(done, "-n"))
