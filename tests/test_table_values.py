@@ -330,3 +330,28 @@ def test_each_other_method_is_compared_on_its_own_runs():
     assert rmse.loc["adam", "diff_mean"] == pytest.approx((0.02 + 0.03 + 0.01) / 3, rel=1e-9)
     assert rmse.loc["sgd", "diff_mean"] == pytest.approx((0.10 + 0.12 + 0.09) / 3, rel=1e-9)
     assert (rmse["n_pairs"] == 3).all()
+
+
+def test_paper_comparison_puts_each_cell_beside_the_papers_under_the_right_table():
+    """Hand-worked from HAND: AdaGO's RMSE 0.70, 0.72, 0.77 give 0.7300 ± 0.0361 (Δ to the paper's
+    0.7420: -0.0120), epochs 10, 20, 60 give 30 ± 26 (whole epochs), seconds 1, 2, 4 give
+    2.33 ± 1.53; ALS is not in the paper, so its paper cells are dashes."""
+    cells = {**HAND, ("douban", "als", 1): (0.75, 3, 0.5, 0.55, 4, 0.125),
+             ("douban", "als", 2): (0.76, 6, 1.5, 0.57, 5, 0.375)}
+    runs = runs_table(cells)
+    pair = tuple(tables.error_table(runs, m, ["douban"], ["adago", "sgd", "als"]) for m in ("rmse", "mae"))
+    text = tables.paper_comparison({"paper": pair}, {"douban": "D2 Douban"}).splitlines()
+    rmse, mae = text.index("## RMSE (Table 4)"), text.index("## MAE (Table 5)")
+    assert rmse < mae
+    assert text[rmse + 4:rmse + 7] == [
+        "| D2 Douban | M1 AdaGO | paper | 0.7300 ± 0.0361 | 0.7420 ± 0.0067 | -0.0120 | 30 ± 26 | 435 ± 4 "
+        "| 2.33 ± 1.53 | 59 ± 5 |",
+        "| D2 Douban | M3 Extended-SGD LF | paper | 0.8500 ± 0.0707 | 0.7434 ± 0.0062 | +0.1066 | 6 ± 1 | 267 ± 66 "
+        "| 0.50 ± 0.35 | 4 ± 0 |",
+        "| D2 Douban | M5 ALS | paper | 0.7550 ± 0.0071 | (not in paper) | – | 4 ± 2 | – | 1.00 ± 0.71 | – |"]
+    assert text[mae + 4:mae + 7] == [
+        "| D2 Douban | M1 AdaGO | paper | 0.5300 ± 0.0300 | 0.5811 ± 0.0053 | -0.0511 | 14 ± 3 | 443 ± 8 "
+        "| 3.50 ± 2.65 | 63 ± 6 |",
+        "| D2 Douban | M3 Extended-SGD LF | paper | 0.6500 ± 0.0707 | 0.5830 ± 0.0054 | +0.0670 | 8 ± 1 | 218 ± 28 "
+        "| 1.00 ± 0.71 | 4 ± 1 |",
+        "| D2 Douban | M5 ALS | paper | 0.5600 ± 0.0141 | (not in paper) | – | 4 ± 1 | – | 0.25 ± 0.18 | – |"]
