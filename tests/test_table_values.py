@@ -355,3 +355,18 @@ def test_paper_comparison_puts_each_cell_beside_the_papers_under_the_right_table
         "| D2 Douban | M3 Extended-SGD LF | paper | 0.6500 ± 0.0707 | 0.5830 ± 0.0054 | +0.0670 | 8 ± 1 | 218 ± 28 "
         "| 1.00 ± 0.71 | 4 ± 1 |",
         "| D2 Douban | M5 ALS | paper | 0.5600 ± 0.0141 | (not in paper) | – | 4 ± 1 | – | 0.25 ± 0.18 | – |"]
+
+
+def test_table2_has_one_row_per_data_set_with_its_statistics_and_split_sizes():
+    stats = {"douban": {"users": 3, "items": 4, "ratings": 6, "density": 0.5, "rating_min": 1.0, "rating_max": 5.0},
+             "synthetic": {"users": 2, "items": 2, "ratings": 3, "density": 0.75, "rating_min": 0.5,
+                           "rating_max": 4.5}}
+    manifests = {"douban": {"counts": {"train": 4, "validation": 1, "test": 1}}}
+    table = tables.dataset_table(stats, manifests, {"douban": "D2 Douban"})
+    douban, synthetic = table.to_dict("records")
+    assert douban == {"dataset": "douban", "label": "D2 Douban", "users": 3, "items": 4, "ratings": 6, "density": 0.5,
+                      "rating_min": 1.0, "rating_max": 5.0, "train": 4, "validation": 1, "test": 1}
+    counts = {k: synthetic.pop(k) for k in ("train", "validation", "test")}
+    assert synthetic == {"dataset": "synthetic", "label": "synthetic", "users": 2, "items": 2, "ratings": 3,
+                         "density": 0.75, "rating_min": 0.5, "rating_max": 4.5}
+    assert all(math.isnan(v) for v in counts.values()), "no manifest: split sizes are missing, not zero"
