@@ -122,3 +122,13 @@ def test_claims_pair_runs_by_seed_not_by_row_order():
     shuffled = runs.sample(frac=1.0, random_state=1).reset_index(drop=True)
     pd.testing.assert_frame_equal(claims.claims_table(runs, ["douban"], ["paper"]),
                                   claims.claims_table(shuffled, ["douban"], ["paper"]))
+
+
+def test_claims_about_a_method_that_did_not_run_are_left_out_and_the_others_kept():
+    runs = _random_runs(2)
+    no_sgd = runs[runs["method"] != "sgd"]
+    table = claims.claims_table(no_sgd, ["douban"], ["paper"])
+    assert table["other"].tolist() == ["adam"] * sum(other == "adam" for *_, other in claims.CLAIMS)
+    assert table["claim"].tolist() == [f"AdaGO: {c}" for c, _, other in claims.CLAIMS if other == "adam"]
+    assert claims.claims_table(runs[runs["method"] != "adago"], ["douban"], ["paper"]).empty, \
+        "without the reference there is nothing to compare"
