@@ -377,6 +377,9 @@ def cmd_summary(args) -> None:
     import importlib.metadata
 
     before, after = _sessions(args.before), _sessions(args.after)
+    if args.modules:
+        before = {n: d for n, d in before.items() if n in args.modules}
+        after = {n: d for n, d in after.items() if n in args.modules}
     revs = sorted({(d / "tests_from.txt").read_text().strip() for d in before.values()
                    if (d / "tests_from.txt").exists()})
     head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=REPO, capture_output=True,
@@ -412,7 +415,7 @@ def cmd_compare(args) -> None:
     cmd_recheck(argparse.Namespace(**{"from": str(out / "before"), "out": str(out / "after"),
                                       "modules": args.modules}))
     cmd_summary(argparse.Namespace(before=[str(out / "before")], after=[str(out / "after")],
-                                   markdown=args.markdown))
+                                   modules=args.modules, markdown=args.markdown))
 
 
 def main() -> None:
@@ -443,6 +446,7 @@ def main() -> None:
     m = sub.add_parser("summary", help="before/after scores and the current survivors as Markdown")
     m.add_argument("--before", nargs="+", required=True, help="session(s) run on the older tests")
     m.add_argument("--after", nargs="+", required=True, help="session(s) rechecked on the current tests")
+    m.add_argument("--modules", nargs="*", help="only these modules (default: every module in the sessions)")
     m.add_argument("--markdown", default=str(HERE / "RESULTS.md"))
     m.set_defaults(func=cmd_summary)
     b = sub.add_parser("compare", help="the whole measurement in one command: run on --base's tests, "
