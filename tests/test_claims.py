@@ -132,3 +132,18 @@ def test_claims_about_a_method_that_did_not_run_are_left_out_and_the_others_kept
     assert table["claim"].tolist() == [f"AdaGO: {c}" for c, _, other in claims.CLAIMS if other == "adam"]
     assert claims.claims_table(runs[runs["method"] != "adago"], ["douban"], ["paper"]).empty, \
         "without the reference there is nothing to compare"
+
+
+def test_t_test_p_of_differences_with_unit_spread_is_its_formula():
+    out = claims.paired([0.0, 0.0, 0.0], [1.0, 2.0, 3.0])  # d = 1, 2, 3: sd exactly 1
+    assert out["ttest_p"] == pytest.approx(2 * stats.t.sf(2.0 / (1.0 / math.sqrt(3)), 2), rel=1e-12)
+
+
+def test_displayed_differences_have_four_decimals_for_errors_one_for_epochs_three_for_seconds():
+    table = claims.claims_table(_random_runs(4), ["douban"], ["paper"]).set_index("metric", drop=False)
+    shown = claims.display(table.reset_index(drop=True), {}).set_index(table.index)
+    column = "Δ = other − AdaGO [95% CI]"
+    for metric, digits in (("rmse", 4), ("mae", 4), ("rmse_epoch", 1), ("mae_epoch", 1), ("rmse_seconds", 3)):
+        row = table.loc[[metric]].iloc[0]
+        cell = shown.loc[[metric], column].iloc[0]
+        assert cell == f"{row.diff_mean:+.{digits}f} [{row.ci_low:+.{digits}f}, {row.ci_high:+.{digits}f}]", metric
