@@ -380,15 +380,20 @@ def cmd_summary(args) -> None:
     if args.modules:
         before = {n: d for n, d in before.items() if n in args.modules}
         after = {n: d for n, d in after.items() if n in args.modules}
-    revs = sorted({(d / "tests_from.txt").read_text().strip() for d in before.values()
-                   if (d / "tests_from.txt").exists()})
+    def tests_of(d: Path) -> str:
+        if (d / "tests_from.txt").exists():
+            return "the tests of " + (d / "tests_from.txt").read_text().strip()
+        made = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime((d / "tree").stat().st_mtime))
+        return f"the working tree's tests of {made}"
+
+    sources = [f"{', '.join(n for n in before if before[n] == d)}: {tests_of(d)}" for d in dict.fromkeys(before.values())]
     head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=REPO, capture_output=True,
                           text=True).stdout.strip()
     lines = [f"# Mutation scores ({time.strftime('%Y-%m-%d', time.gmtime())})", "",
              f"cosmic-ray {importlib.metadata.version('cosmic-ray')}, Python {sys.version.split()[0]}, "
              f"numba {importlib.metadata.version('numba')}; written by `mutation/run.py summary` at {head}.",
-             f"Before: the tests of {', '.join(revs) or 'the session tree'}; after: this branch's tests "
-             "(the survivors of *before* re-run, `recheck`). Score = killed / (killed + survived).", "",
+             f"Before: {'; '.join(sources)}. After: the survivors of *before* re-run against the current tests "
+             "(`recheck`). Score = killed / (killed + survived).", "",
              "| module | mutants | after filters | sampled | before: killed / survived | before | "
              "after: killed / survived | after | other |",
              "|---|---|---|---|---|---|---|---|---|"]
