@@ -19,9 +19,9 @@ from adago.tuning.trials import trial_ids as budget_trial_ids
 
 # protocol -> validated tuning block (check_config has already refused a bad one, naming the key).
 TUNING = tuning_settings(config)
-# Every adago module a trial job reaches: the trainer's and the tuning package.
-TUNE_CODE = code_hash(["model", "optimizers", "metrics", "training", "stopping", "runio", "dataset",
-                       "splitting", "warmup", "protocols", "tuning", "checksums", "download", "atomic"])
+# The adago modules a trial job reaches (adago.codedeps): the trainer's and the tuning package's.
+TUNE_CODE = script_code("tune_trial.py")
+SELECT_CODE = script_code("select_hyperparameters.py")
 
 
 wildcard_constraints:
@@ -132,6 +132,7 @@ rule select_round1:
     benchmark:
         "benchmarks/tune/{protocol}/{dataset}/{method}/round1.tsv"
     params:
+        code=SELECT_CODE,
         metric=lambda w: TUNING[w.protocol].metric,
         trial_ids=lambda w: [Path(p).stem for p in tuning_trial_files(w, 1)],
     threads: 1
@@ -155,6 +156,7 @@ rule select_hyperparameters:
     benchmark:
         "benchmarks/tune/{protocol}/{dataset}/{method}/select.tsv"
     params:
+        code=SELECT_CODE,
         metric=lambda w: TUNING[w.protocol].metric,
         trial_ids=lambda w: [Path(p).stem for p in tuning_trial_files(w)],
     threads: 1
