@@ -257,3 +257,26 @@ def test_the_select_script_refuses_a_missing_trial_naming_it(workflow_inputs):
         _select_job(root, [path], ["r1t00", "r1t01"], {"best": str(root / "partial.json")})
     assert "missing ['r1t01']" in (root / "select.log").read_text()
     assert not (root / "partial.json").exists()
+
+
+def test_the_run_check_compares_a_tuned_run_with_its_best_json(tmp_path, monkeypatch):
+    from adago.runio import RunFileError, check_runs
+
+    monkeypatch.chdir(tmp_path)
+    best = select_best([record("r1t00", 0.8), record("r1t01", 0.7, lr=0.002)])
+    path = "results/tuning/tuned/douban/adam/best.json"
+    write_json(tmp_path / path, best)
+    evaluation = {"clip": True, "stopping": {"rule": "running-best"}}
+    summary = {"protocol": "tuned", "dataset": "douban", "method": "adam", "seed": 1, "evaluation": evaluation,
+               "hyperparameters": dict(best["options"]),
+               "hyperparameters_source": {"source": "tuned", "path": path}}
+    expected = {"protocol": "tuned", "seeds": [1], "evaluation": evaluation,
+                "runs": {"douban": {"adam": {"best_json": path}}}}
+    run = "results/runs/tuned/douban/adam/seed1/summary.json"
+    check_runs({run: summary}, expected)
+    with pytest.raises(RunFileError, match="was trained with lr=0.001, but the config asks for lr=0.002"):
+        check_runs({run: {**summary, "hyperparameters": {**summary["hyperparameters"], "lr": 0.001}}}, expected)
+    untuned = {**summary, "hyperparameters_source": {"source": "config", "key": "hyperparameters.tuned.douban.adam"}}
+    with pytest.raises(RunFileError, match=f"settings of hyperparameters.tuned.douban.adam, but the config asks "
+                                           f"for the tune stage's choice {path}: it is out of date"):
+        check_runs({run: untuned}, expected)

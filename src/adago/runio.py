@@ -287,6 +287,22 @@ def run_identity(path: str | os.PathLike) -> tuple[str, str, str, int]:
     return m["protocol"], m["dataset"], m["method"], int(m["seed"])
 
 
+def _expected_hyperparameters(wanted: Mapping, summary: Mapping, path, fix: str) -> dict:
+    """The settings a run must have been trained with, as its summary holds them (tuples as lists):
+    the config's, or for a tuned run ``{"best_json": path}`` that best.json's options (adago.tuning),
+    the summary naming that same file as its source."""
+    if set(wanted) != {"best_json"}:
+        return _as_json(wanted)
+    from adago.tuning.records import read_best  # only where tuning is on
+
+    source = summary.get("hyperparameters_source") or {}
+    if source.get("path") != wanted["best_json"]:
+        got = source.get("path") or source.get("key") or "no recorded source"
+        raise _fail(path, f"was trained with the settings of {got}, but the config asks for the tune stage's "
+                          f"choice {wanted['best_json']}: it is out of date", fix)
+    return _as_json(read_best(wanted["best_json"])["options"])
+
+
 def check_runs(summaries: Mapping[str, Mapping], expected: Mapping,
                split_sha256: Mapping[tuple[str, int], str] | None = None) -> None:
     """Check that the runs about to be summarised are the ones the config asks for, as it asks for them.
@@ -313,7 +329,7 @@ def check_runs(summaries: Mapping[str, Mapping], expected: Mapping,
             raise _fail(path, "is not a run the config asks for", "leave it out of the inputs")
         found[key] = path
         _, dataset, method, seed = key
-        hyper = _as_json(expected["runs"][dataset][method])  # as the summary holds it (tuples as lists)
+        hyper = _expected_hyperparameters(expected["runs"][dataset][method], s, path, fix)
         differ = [k for k in sorted(set(hyper) | set(s["hyperparameters"])) if hyper.get(k) != s["hyperparameters"].get(k)]
         if differ:
             k = differ[0]
