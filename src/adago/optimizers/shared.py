@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import numpy as np
 from llvmlite import ir
+from llvmlite.binding import llvm_version_info
 from numba import njit, prange, types
 from numba.core import cgutils
 from numba.extending import intrinsic
@@ -49,6 +50,9 @@ JIT = {
 # and AdaGO's from 220-246 to 95-108 (under load); distances 4 and 16 were no better than 8.
 PREFETCH_DISTANCE = 8
 _CACHE_LINE = 64
+# The intrinsic's name carries its pointer type: "p0" with LLVM 15+'s opaque pointers (llvmlite
+# >= 0.44), "p0i8" before (numba 0.59-0.60 ship LLVM 14).
+_PREFETCH_NAME = "llvm.prefetch.p0" if llvm_version_info[0] >= 15 else "llvm.prefetch.p0i8"
 
 
 @intrinsic
@@ -75,7 +79,7 @@ def prefetch(typingctx, arr, row, offset):
         addr = builder.gep(builder.bitcast(ptr, i8p),
                            [context.cast(builder, args[2], signature.args[2], types.intp)])
         fn = cgutils.get_or_insert_function(
-            builder.module, ir.FunctionType(ir.VoidType(), [i8p, i32, i32, i32]), "llvm.prefetch.p0")
+            builder.module, ir.FunctionType(ir.VoidType(), [i8p, i32, i32, i32]), _PREFETCH_NAME)
         builder.call(fn, [addr, i32(1), i32(3), i32(1)])  # write, high locality, data cache
         return context.get_dummy_value()
 
