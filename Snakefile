@@ -1,5 +1,6 @@
 # Reproduction of "AdaGO" (Gauss-Newton-diagonal Adam for latent-factor recommenders):
-# download -> prepare -> split -> train (per data set, method, seed) -> tables 2-5 -> figures 2-7.
+# download -> prepare -> split -> train (per data set, method, seed) -> tables 2-5 -> figures 2-7
+# -> a final check that every run finished.
 import os
 import sys
 
@@ -34,10 +35,13 @@ include: "workflow/rules/plot.smk"
 
 
 ##### target rules #####
+# Each target also lists the run files that are missing under existing tables: stale_run_files() in common.smk.
 rule all:
     input:
         tables=all_tables(),
         figures=all_figures(),
+        runs=stale_run_files,
+        complete=COMPLETE,
     default_target: True
 
 
@@ -49,8 +53,10 @@ rule download:
 rule tables:
     input:
         all_tables(),
+        stale_run_files,
 
 
 rule figures:
     input:
         all_figures(),
+        stale_run_files,
