@@ -146,6 +146,9 @@ def warm_up_kernels(config: TrainConfig, dtype, with_test: bool) -> None:
         _Run(tiny, tiny, tiny if with_test else None, 2, 2, cfg, 0, (1.0, 5.0), None).fit()
     except DivergenceError:
         pass  # everything is compiled by then; the real run reports its own divergence
+    # The tiny run's reshuffle is plain Fisher-Yates; compile the bucketed one for this dtype too.
+    u, i, r = (a.copy() for a in tiny)
+    K.bucket_shuffle(u, i, r, np.ones(1, np.uint64), *K.shuffle_scratch(2, dtype), 1)
 
 
 def _triples(t, name, n_users, n_items, dtype) -> Triples:
@@ -183,6 +186,7 @@ class _Run:
         P, Q = init_factors(n_users, n_items, cfg.rank, cfg.init_low, cfg.init_high, rng, dt)
         # The shuffle stream is drawn from the same generator right after the factors.
         self.rng_state = np.array([rng.integers(0, 2**63, dtype=np.uint64)], dtype=np.uint64)
+        self.scratch = None  # the reshuffle's, allocated at the first per-rating epoch
         self.rule = FAMILIES[cfg.algorithm](cfg, dt, tr, n_users, n_items, rng)
         slots = self.rule.slots
         self.U = np.zeros((n_users, slots, cfg.rank), dt)
@@ -202,8 +206,14 @@ class _Run:
         self.pred_te = np.empty(0 if te is None else len(te[2]), dt)
 
     # -------------------------------------------------------------------------- one epoch
+    def shuffle(self, triples, state) -> None:
+        """Reshuffle ``triples`` in place from ``state`` (scratch space allocated once per run)."""
+        if self.scratch is None and K.bucket_bits(len(triples[0])) > 0:
+            self.scratch = K.shuffle_scratch(len(triples[0]), triples[2].dtype)
+        K.shuffle_triples(*triples, state, self.scratch)
+
     def _epoch_rating(self) -> None:
-        K.shuffle_triples(*self.tr, self.rng_state)
+        self.shuffle(self.tr, self.rng_state)
         self.rule.epoch_rating(self.tr, self.U, self.V, self.BU, self.BV, self.mu)
 
     def _epoch_full(self, epoch: int) -> None:

@@ -28,7 +28,7 @@ import numpy as np
 from numba import njit
 
 from adago.optimizers.adam import ROOT_FOURTH, ROOT_POW, ROOT_SQRT, adam_coordinate, bias_correction_table
-from adago.optimizers.shared import JIT, splitmix64
+from adago.optimizers.shared import JIT, prefetch, prefetch_ahead, splitmix64
 
 
 @njit(**JIT)
@@ -99,6 +99,10 @@ def _adahessian_pass(users, items, ratings, U, V, BU, BV, mu, t_user, t_item, t_
     last1 = bc1.shape[0] - 1
     last2 = bc2.shape[0] - 1
     for n in range(users.shape[0]):
+        un, inn = prefetch_ahead(users, items, n, U, V)
+        if per_row and un >= 0:
+            prefetch(t_user, un, 0)
+            prefetch(t_item, inn, 0)
         u = users[n]
         i = items[n]
         # Step counters, corrections and prediction exactly as in adam._adam_pass, written out

@@ -14,7 +14,7 @@ import math
 import numpy as np
 from numba import njit, prange
 
-from adago.optimizers.shared import JIT, FullBatch
+from adago.optimizers.shared import JIT, FullBatch, prefetch, prefetch_ahead
 
 # Longest bias-correction table (see bias_correction_table).
 _BC_TABLE_MAX = 1 << 22
@@ -99,6 +99,10 @@ def _adam_pass(users, items, ratings, U, V, BU, BV, mu, t_user, t_item, t_global
     last1 = bc1.shape[0] - 1
     last2 = bc2.shape[0] - 1
     for n in range(users.shape[0]):
+        un, inn = prefetch_ahead(users, items, n, U, V)
+        if per_row and un >= 0:
+            prefetch(t_user, un, 0)
+            prefetch(t_item, inn, 0)
         u = users[n]
         i = items[n]
         # Written out: an inlined helper taking the counter arrays cost 1.4x (reference counting).

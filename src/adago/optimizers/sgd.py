@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from numba import njit, prange
 
-from adago.optimizers.shared import JIT, FullBatch
+from adago.optimizers.shared import JIT, FullBatch, prefetch_ahead
 
 SGD_PLAIN, SGD_MOMENTUM, SGD_NESTEROV = 0, 1, 2
 VARIANTS = {"plain": SGD_PLAIN, "momentum": SGD_MOMENTUM, "nesterov": SGD_NESTEROV}
@@ -34,6 +34,7 @@ def _sgd_pass(users, items, ratings, U, V, BU, BV, mu, lr, reg, momentum, varian
     one = U.dtype.type(1.0)
     mom1 = one + momentum
     for n in range(users.shape[0]):
+        prefetch_ahead(users, items, n, U, V)
         u = users[n]
         i = items[n]
         a = U[u]
