@@ -35,6 +35,7 @@ include: "workflow/rules/plot.smk"
 
 ##### target rules #####
 rule all:
+    """Everything: Tables 2-5, significance and claims tables, Figures 2-7 and convergence curves per protocol."""
     input:
         tables=all_tables(),
         figures=all_figures(),
@@ -42,15 +43,18 @@ rule all:
 
 
 rule download:
+    """Only the raw data of the configured data sets (checksummed; a local mirror is read first)."""
     input:
         [dataset_raw(d) for d in config["datasets"] if dataset_kind(d) == "download"],
 
 
 rule tables:
+    """Only the tables (and the training runs they need), no figures."""
     input:
         all_tables(),
 
 
 rule figures:
+    """Only the figures (and the training runs they need)."""
     input:
         all_figures(),

@@ -4,6 +4,7 @@
 
 
 rule aggregate_runs:
+    """Collect every run's summary and benchmark of a protocol into one table (runs.csv)."""
     input:
         summaries=lambda w: run_summaries(w.protocol),
         # Wall time and memory are results in this paper: the benchmark files feed the run table.
@@ -21,6 +22,7 @@ rule aggregate_runs:
 
 
 rule make_tables:
+    """Tables 2-5 (CSV, Markdown, LaTeX) and the paired significance tests of a protocol."""
     input:
         runs="results/tables/{protocol}/runs.csv",
         stats=expand("results/prepared/{dataset}.json", dataset=DATASETS),
@@ -50,6 +52,7 @@ rule make_tables:
 
 
 rule make_claims:
+    """The verdict on each claim of the paper per data set and protocol, and our numbers beside the paper's."""
     input:
         runs=expand("results/tables/{protocol}/runs.csv", protocol=PROTOCOLS),
     output:

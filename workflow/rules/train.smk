@@ -5,6 +5,7 @@ NUMBA_CACHE = "results/.numba_cache"
 
 
 rule train:
+    """Train one method on one data set and seed under one protocol; write its per-epoch history and summary."""
     input:
         data="results/prepared/{dataset}.npz",
         split="results/splits/{dataset}/seed{seed}.npz",
