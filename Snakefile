@@ -3,25 +3,43 @@
 import os
 import sys
 
-from snakemake.utils import min_version
+from snakemake.common.configfile import load_configfile
+from snakemake.utils import min_version, update_config
 
 min_version("8.20")
 
+# What `snakemake --report` shows first: what was run, on which data, how to read it.
+report: "workflow/report/workflow.rst"
 
-# Relative to the Snakefile, so the tuned settings apply whatever --directory is used;
-# a --configfile given on the command line overrides it key by key.
-configfile: os.path.join(workflow.basedir, "config", "config.yaml")
+##### configuration #####
+# The shipped config/config.yaml (found beside this file whatever --directory is used) is the base;
+# --configfile files, --config, or the `config:` of a workflow that uses this one as a module
+# override it key by key. Not a `configfile:` directive: Snakemake skips those inside a module.
+_config = load_configfile(workflow.source_path("config/config.yaml"))
+update_config(_config, config)
+config.update(_config)
 
 
 ##### setup: the adago package, validation, wildcard constraints and helpers #####
 # Rule scripts import this checkout's src/adago (also without `pip install -e .`, and inside
 # --use-conda environments, which hold only third-party packages): jobs inherit PYTHONPATH.
-_SRC_ROOT = os.path.join(workflow.basedir, "src")
-sys.path.insert(0, _SRC_ROOT)
-os.environ.update(PYTHONPATH=os.pathsep.join(filter(None, [_SRC_ROOT, os.getenv("PYTHONPATH")])))
+# current_basedir is this file's directory also in a module, where workflow.basedir is the outer
+# workflow's; a remote module (github(...)) has no local src/ and uses the installed package.
+_SRC_ROOT = os.path.join(str(workflow.current_basedir), "src")
+if os.path.isdir(_SRC_ROOT):
+    sys.path.insert(0, _SRC_ROOT)
+    os.environ.update(PYTHONPATH=os.pathsep.join(filter(None, [_SRC_ROOT, os.getenv("PYTHONPATH")])))
 
 
 include: "workflow/rules/common.smk"
+
+
+# Everything the workflow writes goes under config key output_dir if set: the quick demo
+# (config/quick.yaml) writes to demo/ and never overwrites the full reproduction's files.
+# A --directory given on the command line wins (Snakemake then ignores workdir).
+if config["output_dir"]:
+
+    workdir: config["output_dir"]
 
 
 ##### load rules #####
@@ -31,6 +49,7 @@ include: "workflow/rules/split.smk"
 include: "workflow/rules/train.smk"
 include: "workflow/rules/aggregate.smk"
 include: "workflow/rules/plot.smk"
+include: "workflow/rules/report.smk"
 
 
 ##### target rules #####

@@ -3,6 +3,7 @@ import math
 import re
 from pathlib import Path
 
+import adago
 import adago.resources
 from adago.fingerprint import file_fingerprint
 from adago.sources import SOURCES
@@ -41,7 +42,8 @@ wildcard_constraints:
 # param, makes an edit to the optimisers re-run training (and an edit to the plotting code re-run
 # only the plots). A param rather than an input: a bare `touch` or a checkout that leaves the
 # content unchanged must not re-run a 30-minute reproduction.
-SRC = Path(workflow.basedir) / "src" / "adago"
+# The package the rule scripts import (the checkout's src/adago, also when used as a module).
+SRC = Path(adago.__file__).resolve().parent
 
 
 def code_hash(stems):
@@ -105,6 +107,10 @@ def all_tables():
         *expand("results/tables/{protocol}/significance.csv", protocol=PROTOCOLS),
         *CLAIMS,
         "results/tables/paper_comparison.md",
+        # HTML views for the report (report.smk)
+        *expand("results/tables/{protocol}/{table}.html", protocol=PROTOCOLS, table=[*TABLES, "significance"]),
+        "results/tables/claims.html",
+        "results/tables/paper_comparison.html",
     ]
 
 

@@ -4,6 +4,11 @@
 NUMBA_CACHE = "results/.numba_cache"
 
 
+def numba_cache(wildcards, output):
+    """results/.numba_cache beside the run's results/: under the prefix when used as a module."""
+    return output.summary.rsplit("results/runs/", 1)[0] + NUMBA_CACHE
+
+
 rule train:
     """Train one method on one data set and seed under one protocol; write its per-epoch history and summary."""
     input:
@@ -27,7 +32,7 @@ rule train:
         # Declared range, else (None) the training ratings' own range: never the test entries'.
         # Used only when the protocol clips.
         rating_range=lambda w: spec(w.dataset).rating_range,
-        numba_cache=NUMBA_CACHE,
+        numba_cache=numba_cache,
     threads: config["training"]["threads"]
     resources:
         mem_mb=train_mem_mb,
