@@ -197,5 +197,5 @@ def test_the_report_bundles_figures_and_tables(done):
     result = snakemake(done, "--report", "report.zip")
     assert result.returncode == 0, result.stderr[-2000:]
     names = zipfile.ZipFile(done / "report.zip").namelist()
-    assert any(n.endswith("figure2.png") for n in names) and any(n.endswith("paper_comparison.md") for n in names)
-    assert any(n.endswith("claims.md") for n in names)
+    assert any(n.endswith("figure2.png") for n in names) and any(n.endswith("paper_comparison.html") for n in names)
+    assert any(n.endswith("claims.html") for n in names)
