@@ -68,6 +68,16 @@ TABLE_CODE = code_hash(["tables", "claims", "paper", "optimizers/registry", "opt
 FIGURE_CODE = code_hash(["figures", "paper", "optimizers/registry"])
 
 
+# Compiled kernels, shared by the jobs of this workflow (adago.numbacache moves it node-local on a cluster).
+NUMBA_CACHE = "results/.numba_cache"
+
+
+def numba_cache(wildcards, output):
+    """NUMBA_CACHE beside the run's results/, so under the prefix when another workflow uses this one
+    as a module (Snakemake prefixes outputs, not params)."""
+    return output.summary.rsplit("results/runs/", 1)[0] + NUMBA_CACHE
+
+
 def spec(dataset):
     return dataset_spec(config, dataset)
 

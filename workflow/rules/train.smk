@@ -1,13 +1,6 @@
 # One training job per (protocol, data set, method, seed) on the Numba core; the splits are shared
 # by both protocols.
 
-NUMBA_CACHE = "results/.numba_cache"
-
-
-def numba_cache(wildcards, output):
-    """results/.numba_cache beside the run's results/: under the prefix when used as a module."""
-    return output.summary.rsplit("results/runs/", 1)[0] + NUMBA_CACHE
-
 
 rule train:
     """Train one method on one data set and seed under one protocol; write its per-epoch history and summary."""
