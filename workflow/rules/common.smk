@@ -73,9 +73,10 @@ NUMBA_CACHE = "results/.numba_cache"
 
 
 def numba_cache(wildcards, output):
-    """NUMBA_CACHE beside the run's results/, so under the prefix when another workflow uses this one
-    as a module (Snakemake prefixes outputs, not params)."""
-    return output.summary.rsplit("results/runs/", 1)[0] + NUMBA_CACHE
+    """NUMBA_CACHE beside the job's own results/ directory, so under the prefix when another workflow
+    uses this one as a module (Snakemake prefixes outputs, not params). The last "results/" of the
+    first output is this workflow's: wildcard values never hold a "/"."""
+    return output[0].rsplit("results/", 1)[0] + NUMBA_CACHE
 
 
 def spec(dataset):
