@@ -20,7 +20,7 @@ th, td { border: 1px solid #ccc; padding: 3px 8px; text-align: left; vertical-al
 th { background: #f0f0f0; }
 tr:nth-child(even) td { background: #fafafa; }
 td.num { text-align: right; white-space: nowrap; font-variant-numeric: tabular-nums; }
-h1, h2 { font-size: 1.15em; } p { max-width: 60em; }
+h1, h2 { font-size: 1.15em; } p { max-width: 60em; } p.note { font-size: 0.9em; color: #555; }
 """
 
 _NUMBER = re.compile(r"^[-+]?[\d.,]+(e[-+]?\d+)?( ± [\d.,]+(e[-+]?\d+)?)?$|^[-+]?[\d.]+ \[[-+]?[\d.]+, [-+]?[\d.]+\]$")
@@ -79,8 +79,31 @@ def page(title: str, body: str) -> str:
             f"<style>{STYLE}</style></head>\n<body>\n{body}\n</body></html>\n")
 
 
-def markdown_page(text: str, title: str) -> str:
-    return page(title, markdown_body(text))
+def versions_note(versions: list[dict]) -> str:
+    """A footnote naming the software behind the runs: one line per distinct set of versions
+    (``summary.json``'s ``versions`` of each run), with how many runs used it."""
+    if not versions:
+        return ""
+    counts: dict[tuple, int] = {}
+    for v in versions:
+        key = tuple(sorted((k, str(x)) for k, x in v.items()))
+        counts[key] = counts.get(key, 0) + 1
+    lines = []
+    for key, n in sorted(counts.items(), key=lambda item: -item[1]):
+        items = dict(key)
+        where = ", ".join(items.pop(k) for k in ("platform",) if k in items)
+        items.pop("machine", None)
+        software = ", ".join(f"{k} {x}" for k, x in items.items())
+        runs = "all runs" if len(counts) == 1 else f"{n} of {len(versions)} runs"
+        lines.append(f"{runs}: {software}" + (f" ({where})" if where else ""))
+    return "Software (each run's summary.json, versions): " + "; ".join(lines) + "."
+
+
+def markdown_page(text: str, title: str, note: str = "") -> str:
+    body = markdown_body(text)
+    if note:
+        body += f'\n<p class="note">{html.escape(note)}</p>'
+    return page(title, body)
 
 
 def significance_page(frame: pd.DataFrame, title: str) -> str:

@@ -7,6 +7,8 @@ rule render_tables:
     input:
         **{t: f"results/tables/{{protocol}}/{t}.md" for t in TABLES},
         significance="results/tables/{protocol}/significance.csv",
+        # For the footnote naming the software versions of the runs.
+        summaries=lambda w: run_summaries(w.protocol),
     output:
         **{
             t: report(
@@ -39,6 +41,7 @@ rule render_claims:
     input:
         claims="results/tables/claims.md",
         paper_comparison="results/tables/paper_comparison.md",
+        summaries=[s for p in PROTOCOLS for s in run_summaries(p)],
     output:
         claims=report(
             "results/tables/claims.html",
