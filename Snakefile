@@ -1,5 +1,6 @@
 # Reproduction of "AdaGO" (Gauss-Newton-diagonal Adam for latent-factor recommenders):
-# download -> prepare -> split -> train (per data set, method, seed) -> tables 2-5 -> figures 2-7.
+# download -> prepare -> split -> train (per data set, method, seed) -> tables 2-5 -> figures 2-7
+# -> a final check that every run finished.
 import os
 import sys
 
@@ -53,11 +54,14 @@ include: "workflow/rules/report.smk"
 
 
 ##### target rules #####
+# Each target also lists the run files that are missing under existing tables: stale_run_files() in common.smk.
 rule all:
     """Everything: Tables 2-5, significance and claims tables, Figures 2-7 and convergence curves per protocol."""
     input:
         tables=all_tables(),
         figures=all_figures(),
+        runs=stale_run_files,
+        complete=COMPLETE,
     default_target: True
 
 
@@ -71,9 +75,11 @@ rule tables:
     """Only the tables (and the training runs they need), no figures."""
     input:
         all_tables(),
+        stale_run_files,
 
 
 rule figures:
     """Only the figures (and the training runs they need)."""
     input:
         all_figures(),
+        stale_run_files,

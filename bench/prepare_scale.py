@@ -3,7 +3,7 @@
     python bench/make_large_ratings.py /tmp/r25m.csv --ratings 25000000
     python bench/prepare_scale.py /tmp/r25m.csv [--out DIR] [--rating-range 0.5 5]
 
-Each step runs as the workflow runs it (``adago.steps.prepare_dataset`` / ``split_dataset``, one
+Each step runs as the workflow runs it (``adago.steps.prepare.prepare_dataset`` / ``adago.steps.split.split_dataset``, one
 seed, default ratios and cold-start policy) in a fresh Python process; its peak resident memory is
 that child's ``ru_maxrss`` (``os.wait4``), its time the wall clock around the process, so imports
 count. Also printed: the memory the prepare rule declares for this file
@@ -25,12 +25,12 @@ from pathlib import Path
 from adago.resources import prepare_mem_mb, split_mem_mb
 
 PREPARE = """
-from adago.steps import prepare_dataset
+from adago.steps.prepare import prepare_dataset
 prepare_dataset({raw!r}, {out!r} + "/data.npz", {out!r} + "/data.json", name="bench", fmt={fmt!r},
                 rating_range={rating_range!r}, log=lambda m: None)
 """
 SPLIT = """
-from adago.steps import split_dataset
+from adago.steps.split import split_dataset
 split_dataset({out!r} + "/data.npz", {out!r} + "/split.npz", {out!r} + "/split.json", name="bench", seed=1,
               ratios=[0.7, 0.1, 0.2])
 """

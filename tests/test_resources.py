@@ -34,7 +34,7 @@ def _peak_mb(code: str) -> float:
 
 
 def _prepare(raw: Path, out: Path, fmt: str, rating_range) -> float:
-    return _peak_mb(f"from adago.steps import prepare_dataset\n"
+    return _peak_mb(f"from adago.steps.prepare import prepare_dataset\n"
                     f"prepare_dataset({str(raw)!r}, {str(out / 'd.npz')!r}, {str(out / 'd.json')!r}, name='t', "
                     f"fmt={fmt!r}, rating_range={rating_range!r}, log=lambda m: None)")
 
@@ -73,7 +73,7 @@ def test_prepare_peaks_below_what_it_declares_on_a_million_ratings(tmp_path, str
 def test_split_peaks_below_what_it_declares(tmp_path, string_ids):
     _prepare(string_ids, tmp_path, "csv", (0.5, 5))
     declared = split_mem_mb(tmp_path / "d.npz")
-    peak = _peak_mb(f"from adago.steps import split_dataset\n"
+    peak = _peak_mb(f"from adago.steps.split import split_dataset\n"
                     f"split_dataset({str(tmp_path / 'd.npz')!r}, {str(tmp_path / 's.npz')!r}, "
                     f"{str(tmp_path / 's.json')!r}, name='t', seed=1, ratios=[0.7, 0.1, 0.2])")
     assert peak < declared, f"split peaked at {peak:.0f} MB, declared {declared} MB"

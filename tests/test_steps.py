@@ -9,7 +9,9 @@ import pytest
 
 from adago.dataset import from_triples, load_ratings, save_ratings
 from adago.splitting import load_split
-from adago.steps import DataSetError, check_split, check_trainable, prepare_dataset, split_dataset
+from adago.steps import DataSetError
+from adago.steps.prepare import check_trainable, prepare_dataset
+from adago.steps.split import check_split, split_dataset
 
 
 def _csv(tmp_path, rows, name="r.csv"):

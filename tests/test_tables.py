@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -35,7 +36,7 @@ RUNS = _runs([
 
 def test_error_table_gives_mean_and_sample_std_over_seeds():
     t4 = tables.error_table(RUNS, "rmse", ["douban"], ["adago", "sgd"])
-    assert list(t4.columns) == ["dataset", "method", "n_runs", "rmse_mean", "rmse_std", "epoch_mean",
+    assert list(t4.columns) == ["dataset", "method", "n_runs", "n_diverged", "rmse_mean", "rmse_std", "epoch_mean",
                                 "epoch_std", "time_mean", "time_std"]
     row = t4.iloc[0]
     assert row["method"] == "adago" and row["n_runs"] == 3
@@ -78,7 +79,9 @@ def test_paper_comparison_gives_each_protocol_and_the_difference_to_the_paper():
 def test_collect_runs_joins_benchmarks_by_path(tmp_path):
     stop = {"rule": "authors", "mode": "separate", "stop_reason": "converged"}
     summary = {"protocol": "paper", "dataset": "douban", "method": "adago", "seed": 3, "epochs_run": 52,
-               "stop_reason": "converged", "hyperparameters": {"method": "adago"}, "evaluation": {"clip": False},
+               "status": "complete", "split": {"sha256": "0" * 64}, "wall_seconds": 2.1, "threads": 1,
+               "stop_reason": "converged", "hyperparameters": {"method": "adago"},
+               "evaluation": {"clip": False, "stopping": {"rule": "authors", "mode": "separate"}},
                "best": {"rmse": {"epoch": 40, "seconds": 1.5, "val_rmse": 0.73, "test_rmse": 0.74, "test_mae": 0.58,
                                  "stop_epoch": 51, "stop_seconds": 1.9, **stop},
                         "mae": {"epoch": 41, "seconds": 1.6, "val_mae": 0.57, "test_mae": 0.579, "test_rmse": 0.741,
@@ -93,6 +96,75 @@ def test_collect_runs_joins_benchmarks_by_path(tmp_path):
     assert runs.loc[0, ["protocol", "rmse", "mae_epoch", "rmse_stop_epoch", "wall_seconds", "max_rss_mb"]].tolist() \
         == ["paper", 0.74, 41, 51, 12.5, 321.0]
     assert runs.loc[0, "stopping"] == "authors, separate" and not runs.loc[0, "clip"]
+
+
+# ------------------------------------------------------------------ diverged runs
+def _with_diverged(runs, method, seeds):
+    """``runs`` where ``method``'s runs of ``seeds`` diverged: no results, status 'diverged'."""
+    out = runs.assign(status="complete", diverged_epoch=np.nan)
+    hit = (out["method"] == method) & out["seed"].isin(seeds)
+    out.loc[hit, ["rmse", "rmse_val", "rmse_epoch", "rmse_seconds", "mae", "mae_val", "mae_epoch", "mae_seconds"]] = np.nan
+    out.loc[hit, "status"] = "diverged"
+    out.loc[hit, "diverged_epoch"] = 7
+    return out
+
+
+def test_error_tables_average_the_finished_runs_and_count_the_diverged_ones():
+    runs = _with_diverged(RUNS, "sgd", [2])
+    t4 = tables.error_table(runs, "rmse", ["douban"], ["adago", "sgd"]).set_index("method")
+    assert t4.loc["sgd", "n_runs"] == 2 and t4.loc["sgd", "n_diverged"] == 1
+    assert t4.loc["sgd", "rmse_mean"] == pytest.approx((0.745 + 0.746) / 2)
+    assert t4.loc["adago", "n_runs"] == 3 and t4.loc["adago", "n_diverged"] == 0
+    shown = tables.display_error_table(t4.reset_index(), "rmse", {})
+    assert shown["Runs"].tolist() == ["3", "2 (+1 diverged)"]
+    assert "1 run diverged and is left out" in tables.diverged_note(t4)
+    assert tables.diverged_note(tables.error_table(RUNS, "rmse", ["douban"], ["adago", "sgd"])) == ""
+    with warnings.catch_warnings():  # the two remaining differences are equal: scipy warns, rightly
+        warnings.simplefilter("ignore", RuntimeWarning)
+        sig = tables.significance(runs, ["adago", "sgd"])
+    assert (sig["n_pairs"] == 2).all(), "only complete runs pair up"
+
+
+def test_a_method_whose_runs_all_diverged_keeps_its_row_with_no_statistics():
+    runs = _with_diverged(RUNS, "sgd", [1, 2, 3])
+    t5 = tables.error_table(runs, "mae", ["douban"], ["adago", "sgd"]).set_index("method")
+    assert t5.loc["sgd", "n_runs"] == 0 and t5.loc["sgd", "n_diverged"] == 3 and np.isnan(t5.loc["sgd", "mae_mean"])
+    text = tables.paper_comparison({"paper": (tables.error_table(runs, "rmse", ["douban"], ["adago", "sgd"]), t5.reset_index())},
+                                   {"douban": "D2"})
+    assert "| D2 | M3 Extended-SGD LF | paper | – (3 diverged) |" in text and "nan" not in text
+
+
+def test_claims_pair_complete_runs_only_and_say_how_many_diverged_runs_were_left_out():
+    runs = _with_diverged(RUNS, "sgd", [2])
+    table = claims.claims_table(runs, ["douban"], ["paper"])
+    sgd = table[table["other"] == "sgd"]
+    assert (sgd["n_pairs"] == 2).all() and (sgd["n_diverged"] == 1).all()
+    shown = claims.display(table, {"douban": "D2"})
+    assert set(shown.loc[table["other"] == "sgd", "Pairs"]) == {"2 (1 diverged run left out)"}
+    all_lost = claims.claims_table(_with_diverged(RUNS, "sgd", [1, 2, 3]), ["douban"], ["paper"])
+    row = all_lost[(all_lost["other"] == "sgd") & (all_lost["metric"] == "rmse")].iloc[0]
+    assert row["n_pairs"] == 0 and row["n_diverged"] == 3 and row["verdict"] == "not distinguishable"
+
+
+def test_figures_mark_diverged_runs_and_leave_them_out_of_the_mean(tmp_path):
+    runs = _with_diverged(RUNS, "sgd", [2])
+    fig = figures.comparison_figure(runs, 3, {"douban": "D2"}, ["adago", "sgd"])
+    ax = fig.axes[0]
+    assert "✕ 1 diverged" in [t.get_text() for t in ax.texts]
+    assert pytest.approx(60.5) in [y for _, y in _errorbar_centres(ax)], "sgd's mean over its two finished seeds"
+    assert "1 diverged run left out" in fig._suptitle.get_text()
+    figures.save(fig, tmp_path / "f.png")
+
+    finished, lost = _history(30, 0.7), _history(6, 0.9)
+    conv = figures.convergence_figure({"adago": [finished], "sgd": [_history(25, 0.72), lost]}, "D2",
+                                      {"adago": [30], "sgd": [25, None]})
+    ax_e = conv.axes[0]
+    crosses = [line for line in ax_e.lines if line.get_marker() == "x"]
+    assert len(crosses) == 1 and crosses[0].get_xdata()[0] == 6, "a cross where the run diverged"
+    sgd_mean = next(line for line in ax_e.lines if line.get_label().startswith("M3"))
+    assert "(1 seed, 1 diverged ✕)" in sgd_mean.get_label()
+    assert sgd_mean.get_ydata() == pytest.approx(_history(25, 0.72)["val_rmse"]), "the mean is over finished seeds"
+    figures.save(conv, tmp_path / "c.png")
 
 
 def test_comparison_figure_has_one_panel_per_dataset(tmp_path):
@@ -186,7 +258,7 @@ def test_claims_table_rows_columns_and_verdicts():
     table = claims.claims_table(runs, ["douban"], ["paper", "tuned"])
     assert list(table.columns) == ["claim", "dataset", "protocol", "metric", "reference", "other", "n_pairs",
                                    "diff_mean", "ci_low", "ci_high", "ttest_p", "wilcoxon_p", "holm_p", "verdict",
-                                   "paper_diff"]
+                                   "paper_diff", "n_diverged"]
     assert len(table) == 2 * len(claims.CLAIMS) and (table["n_pairs"] == 10).all()
     paper = table[table["protocol"] == "paper"].set_index(["metric", "other"])
     assert paper.loc[("rmse", "adam"), "verdict"] == "confirmed"

@@ -141,6 +141,9 @@ def test_divergence_raises_naming_method_hyperparameters_and_epoch(synthetic_spl
     e = err.value
     assert e.method == method and e.hyperparameters["lr"] == lr and e.epoch >= 1
     assert method in str(e) and f"lr={lr!r}" in str(e) and f"epoch {e.epoch}" in str(e)
+    # The epochs before it, for the run's history.csv: all finite, numbered 1..epoch-1.
+    assert list(e.history.columns) == HISTORY_COLUMNS and e.history["epoch"].tolist() == list(range(1, e.epoch))
+    assert np.isfinite(e.history.to_numpy(dtype=float)).all()
 
 
 def test_per_rating_divergence_is_caught_too(synthetic_split):

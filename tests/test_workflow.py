@@ -75,13 +75,13 @@ def test_tables_have_the_documented_columns(done):
     for p in PROTOCOLS:
         tables = done / "results/tables" / p
         t4 = pd.read_csv(tables / "table4.csv")
-        assert list(t4.columns) == ["dataset", "method", "n_runs", "rmse_mean", "rmse_std", "epoch_mean",
-                                    "epoch_std", "time_mean", "time_std"]
+        assert list(t4.columns) == ["dataset", "method", "n_runs", "n_diverged", "rmse_mean", "rmse_std",
+                                    "epoch_mean", "epoch_std", "time_mean", "time_std"]
         t5 = pd.read_csv(tables / "table5.csv")
-        assert list(t5.columns) == ["dataset", "method", "n_runs", "mae_mean", "mae_std", "epoch_mean",
-                                    "epoch_std", "time_mean", "time_std"]
+        assert list(t5.columns) == ["dataset", "method", "n_runs", "n_diverged", "mae_mean", "mae_std",
+                                    "epoch_mean", "epoch_std", "time_mean", "time_std"]
         assert len(t4) == len(t5) == len(DATASETS) * len(METHODS)
-        assert (t4["n_runs"] == len(SEEDS)).all()
+        assert (t4["n_runs"] == len(SEEDS)).all() and (t4["n_diverged"] == 0).all()
         for table in ("table2", "table3", "table4", "table5"):
             for ext in ("md", "tex"):
                 assert (tables / f"{table}.{ext}").stat().st_size > 0
@@ -118,6 +118,14 @@ def test_a_second_dry_run_has_nothing_to_do(done):
     assert result.returncode == 0 and nothing_to_do(result), result.stdout[-2000:]
 
 
+def test_the_final_check_and_the_targets_name_no_run_file_when_none_is_missing(done):
+    # The console stays short: check_results lists the runs.csv files and one output per table and
+    # figure job, and the targets name only run files that are missing (here none), not every run's.
+    out = snakemake(done, "-n", "--forcerun", "check_results").stdout
+    assert "rule check_results:" in out and "rule all:" in out, out[-2000:]
+    assert "results/runs/" not in out and "benchmarks/train/" not in out, out[-4000:]
+
+
 def _planned_after_editing(workdir, path):
     """Rules a dry run would execute after a comment is added to ``path`` (restored afterwards).
 
@@ -134,16 +142,18 @@ def _planned_after_editing(workdir, path):
 
 
 PLOT_RULES = {f"plot_figure{k}" for k in range(2, 8)} | {"plot_convergence"}
+# The final check (check_results) runs after every table and figure, so it follows any of them.
+LAST = {"check_results", "all"}
 
 
 def test_editing_the_plotting_code_reruns_plots_only(done):
     rules = _planned_after_editing(done, done / "src/adago/figures.py")
-    assert rules and rules <= PLOT_RULES | {"all"}, rules
+    assert rules and rules <= PLOT_RULES | LAST, rules
 
 
 def test_editing_a_plot_script_reruns_that_plot_only(done):
     rules = _planned_after_editing(done, done / "workflow/scripts/plot_convergence.py")
-    assert rules and rules <= {"plot_convergence", "all"}, rules
+    assert rules and rules <= {"plot_convergence"} | LAST, rules
 
 
 def test_editing_the_reader_reruns_preparation_and_everything_after_it(done):
@@ -170,8 +180,53 @@ def test_editing_an_optimiser_reruns_training_but_not_data_preparation(done):
     assert not rules & {"download_dataset", "prepare_dataset", "split_dataset"}, rules
 
 
+@pytest.mark.parametrize("module", ["metrics.py", "warmup.py", "stopping.py"])
+def test_editing_a_module_the_training_script_reaches_reruns_training(done, module):
+    # metrics: imported by training, not by the script; warmup: by the script, and missing from the
+    # hand-kept list of issue 9. Neither is imported by the data steps.
+    rules = _planned_after_editing(done, done / "src/adago" / module)
+    assert "train" in rules, rules
+    assert not rules & {"prepare_dataset", "split_dataset"}, rules
+
+
+def test_editing_a_module_only_the_claims_import_reruns_only_the_claims(done):
+    rules = _planned_after_editing(done, done / "src/adago/claims.py")
+    assert rules == {"make_claims"} | LAST, rules
+
+
+def test_a_new_module_named_like_an_imported_one_reruns_nothing(done):
+    # issue 9: name prefixes would have swept in training_notes.py with training.py.
+    new = [done / "src/adago" / name for name in ("training_notes.py", "optimizers_old.py", "dataset2.py")]
+    for path in new:
+        path.write_text("x = 1\n")
+    try:
+        assert nothing_to_do(snakemake(done, "-n"))
+    finally:
+        for path in new:
+            path.unlink()
+
+
 def test_a_run_after_reverting_edits_has_nothing_to_do(done):
-    assert nothing_to_do(snakemake(done, "-n"))
+    """Edit library code that every stage depends on, then put the old content back: the files keep
+    their new mtime, but Snakemake compares the content of inputs newer than their outputs, so
+    nothing is to be done. The test makes and undoes its own edits, so it means the same alone as
+    after the editing tests above. (Rule scripts differ: Snakemake re-runs a rule whose script is
+    newer than its outputs whatever the content, snakemake/snakemake#2192, which is why
+    _planned_after_editing restores mtimes too.)"""
+    files = [done / "src/adago/readers.py", done / "src/adago/figures.py"]
+    before = {path: (path.read_text(), path.stat()) for path in files}
+    try:
+        for path, (text, _) in before.items():
+            path.write_text(text + "\n# edited by a test\n")
+        planned = planned_rules(snakemake(done, "-n").stdout)
+        assert "prepare_dataset" in planned and planned & PLOT_RULES, planned
+        for path, (text, _) in before.items():
+            path.write_text(text)
+        assert nothing_to_do(snakemake(done, "-n"))
+    finally:
+        for path, (text, stat) in before.items():
+            path.write_text(text)
+            os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns))
 
 
 def test_editing_the_tuned_protocols_settings_leaves_the_paper_runs_alone(done):

@@ -18,20 +18,42 @@ pytestmark = pytest.mark.workflow
 SYNTHETIC = {"users": 300, "items": 200, "ratings": 12000, "rank": 3, "noise_std": 0.2, "seed": 0}
 
 
-def test_a_diverging_run_fails_loudly_and_leaves_no_result(tmp_path):
-    config = {"protocol": "tuned", "datasets": ["synthetic"], "methods": ["adago", "sgd"], "seeds": [1],
+def test_a_diverging_run_is_tabulated_marked_and_fails_the_workflow_at_the_end(tmp_path):
+    # issue 9: one diverging method blocked every table.
+    config = {"protocol": "tuned", "datasets": ["synthetic"], "methods": ["adago", "sgd"], "seeds": [1, 2],
               "max_epochs": 20, "synthetic": SYNTHETIC,
               "hyperparameters": {"tuned": {"synthetic": {"sgd": {"lr": 50.0}}}}}
     workdir = make_workdir(tmp_path, config)
     result = snakemake(workdir)
     out = result.stdout + result.stderr
-    assert result.returncode != 0
-    assert "DivergenceError" in out and "sgd" in out and "epoch" in out
-    run = workdir / "results/runs/tuned/synthetic"
-    assert not (run / "sgd/seed1/summary.json").exists()
-    assert not (run / "sgd/seed1/history.csv").exists()
-    assert (run / "adago/seed1/summary.json").is_file(), "keep-going: the healthy run still finishes"
-    assert not (workdir / "results/tables/tuned/table4.csv").exists()
+    assert result.returncode != 0, "a partial result must not look like a whole one"
+    assert "2 of 4 runs diverged" in out
+    assert "results/runs/tuned/synthetic/sgd/seed1: diverged at epoch" in out
+    assert "log logs/train/tuned/synthetic/sgd/seed1.log" in out and "hyperparameters.tuned.synthetic.sgd" in out
+    summary = json.loads((workdir / "results/runs/tuned/synthetic/sgd/seed1/summary.json").read_text())
+    assert summary["status"] == "diverged" and summary["diverged"]["epoch"] >= 1
+    assert "lr=50.0" in summary["diverged"]["message"]
+
+    # Everything that finished is tabulated; the diverged runs are counted and marked.
+    t4 = pd.read_csv(workdir / "results/tables/tuned/table4.csv").set_index("method")
+    assert (t4.loc["adago", "n_runs"], t4.loc["adago", "n_diverged"]) == (2, 0)
+    assert (t4.loc["sgd", "n_runs"], t4.loc["sgd", "n_diverged"]) == (0, 2)
+    assert "| 0 (+2 diverged) |" in (workdir / "results/tables/tuned/table4.md").read_text()
+    assert "| 0 (2 diverged runs left out) |" in (workdir / "results/tables/claims.md").read_text()
+    for figure in ("figure2", "figure5", "convergence_synthetic"):
+        assert (workdir / f"figures/tuned/{figure}.png").stat().st_size > 1000, figure
+    assert not (workdir / "results/complete.json").exists()
+
+    again = snakemake(workdir)  # the same command: the same verdict, nothing trained again
+    assert again.returncode != 0 and "2 of 4 runs diverged" in again.stdout + again.stderr
+    assert "rule train:" not in again.stdout + again.stderr
+
+    fixed = snakemake(workdir, overrides={"hyperparameters": {"tuned": {"synthetic": {"sgd": {"lr": 0.002}}}}})
+    assert fixed.returncode == 0, fixed.stderr[-3000:]
+    assert (fixed.stdout + fixed.stderr).count("rule train:") == 2, "only the diverged runs are trained again"
+    t4 = pd.read_csv(workdir / "results/tables/tuned/table4.csv").set_index("method")
+    assert (t4.loc["sgd", "n_runs"], t4.loc["sgd", "n_diverged"]) == (2, 0)
+    assert json.loads((workdir / "results/complete.json").read_text())["runs"] == 4
 
 
 def _summaries(workdir):

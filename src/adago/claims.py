@@ -16,6 +16,10 @@ Verdict (alpha = 0.05): ``confirmed`` if holm_p < alpha and diff_mean > 0 (AdaGO
 paper claims), ``refuted`` if holm_p < alpha and diff_mean < 0 (AdaGO higher), else
 ``not distinguishable``. With zero spread the t-test is degenerate: identical non-zero differences
 count as p = 0, all-zero differences (or fewer than two pairs) as no evidence (p = NaN).
+
+Only complete runs pair up: a seed where either method diverged has no difference to take.
+``n_diverged`` counts the runs of the two methods left out that way, and the printed table says so
+beside the number of pairs, so a verdict on fewer seeds than asked for is never mistaken for one on all.
 """
 
 from __future__ import annotations
@@ -44,7 +48,7 @@ CLAIMS = [
     ("less time than Adam (MAE)", "mae_seconds", "adam"),
 ]
 COLUMNS = ["claim", "dataset", "protocol", "metric", "reference", "other", "n_pairs", "diff_mean",
-           "ci_low", "ci_high", "ttest_p", "wilcoxon_p", "holm_p", "verdict", "paper_diff"]
+           "ci_low", "ci_high", "ttest_p", "wilcoxon_p", "holm_p", "verdict", "paper_diff", "n_diverged"]
 
 
 def paired(reference: Sequence[float], other: Sequence[float], level: float = 0.95) -> dict:
@@ -100,16 +104,19 @@ def claims_table(runs: pd.DataFrame, datasets: Sequence[str], protocols: Sequenc
     """One row per claim, data set and protocol present in ``runs`` (runs.csv rows of every protocol).
 
     paper_diff is the same difference computed from the paper's Tables 4-5 means, where it has the
-    data set (NaN otherwise). Claims whose methods did not run are left out.
+    data set (NaN otherwise). Claims whose methods did not run are left out; pairs are formed from
+    complete runs only, and ``n_diverged`` counts the two methods' diverged runs left out.
     """
     rows = []
+    status = runs["status"] if "status" in runs else pd.Series("complete", index=runs.index)
     for protocol in protocols:
         for dataset in datasets:
-            d = runs[(runs["protocol"] == protocol) & (runs["dataset"] == dataset)]
+            here = (runs["protocol"] == protocol) & (runs["dataset"] == dataset)
+            d, lost = runs[here & (status == "complete")], runs[here & (status == "diverged")]
             ref = d[d["method"] == REFERENCE].set_index("seed")
             for claim, column, other in CLAIMS:
                 oth = d[d["method"] == other].set_index("seed")
-                if ref.empty or oth.empty:
+                if not (runs[here]["method"] == REFERENCE).any() or not (runs[here]["method"] == other).any():
                     continue
                 seeds = ref.index.intersection(oth.index).sort_values()
                 theirs = [paper.reported(dataset, m, column) for m in (REFERENCE, other)]
@@ -118,6 +125,7 @@ def claims_table(runs: pd.DataFrame, datasets: Sequence[str], protocols: Sequenc
                     "reference": REFERENCE, "other": other,
                     **paired(ref.loc[seeds, column], oth.loc[seeds, column]),
                     "paper_diff": math.nan if None in theirs else theirs[1][0] - theirs[0][0],
+                    "n_diverged": int(lost["method"].isin([REFERENCE, other]).sum()),
                 })
     table = pd.DataFrame(rows, columns=[c for c in COLUMNS if c not in ("holm_p", "verdict")])
     table["holm_p"] = np.nan
@@ -144,7 +152,8 @@ def display(table: pd.DataFrame, labels: Mapping[str, str]) -> pd.DataFrame:
         "Data set": table["dataset"].map(lambda d: labels.get(d, d)),
         "Protocol": table["protocol"],
         "vs": table["other"].map(method_label),
-        "Pairs": table["n_pairs"],
+        "Pairs": [f"{n}" if not k else f"{n} ({k} diverged run{'s' if k > 1 else ''} left out)"
+                  for n, k in zip(table["n_pairs"], table["n_diverged"])],
         "Δ = other − AdaGO [95% CI]": [diff(r) for r in table.itertuples()],
         "t-test p": table["ttest_p"].map(p),
         "Wilcoxon p": table["wilcoxon_p"].map(p),

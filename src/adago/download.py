@@ -34,6 +34,7 @@ import zipfile
 from pathlib import Path
 
 from adago.atomic import atomic_path
+from adago.checksums import file_digest, sha256_file  # noqa: F401 (part of this module's API)
 
 log = logging.getLogger(__name__)
 
@@ -81,20 +82,6 @@ class _Hashes:
             if got != want:
                 return f"expected {name} {want}, got {got}"
         return None
-
-
-def file_digest(path: str | os.PathLike, algorithm: str = "sha256") -> str:
-    """Hex digest of a file's content, read in chunks."""
-    h = hashlib.new(algorithm)
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(CHUNK), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
-def sha256_file(path: str | os.PathLike) -> str:
-    """SHA-256 hex digest of a file."""
-    return file_digest(path, "sha256")
 
 
 def _check_digest_args(sha256: str | None, md5: str | None) -> None:

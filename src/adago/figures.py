@@ -4,7 +4,8 @@ Figures 2-7 compare the methods per data set on one quantity each (test error, e
 for RMSE and for MAE). The paper draws bars; we draw each method's mean with a one-std error bar
 and every seed as a dot, and beside it (hollow, grey) the paper's mean ± std where the paper has
 the data set. Error axes are not forced to zero (the differences are in the fourth decimal);
-epoch and time axes start at zero.
+epoch and time axes start at zero. A run that diverged has no value: it is left out of the mean and
+counted in red under its method ("✕ 2 diverged"), and the title says so.
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ COLORS = {"adago": "#d62728", "adam": "#1f77b4", "sgd": "#2ca02c", "adahessian":
           "als": "#8c564b", "adago-nodamp": "#ff7f0e", "adago-noreg": "#e377c2",
           "adago-k05": "#bcbd22", "adago-global-t": "#17becf", "adago-full": "#e7ba52"}
 PAPER_COLOR = "0.45"
+DIVERGED_COLOR = "#b00000"
 
 
 def _color(method: str) -> str:
@@ -58,6 +60,9 @@ def comparison_figure(runs: pd.DataFrame, number: int, labels: Mapping[str, str]
     column, ylabel, title = FIGURES[number]
     from_zero = column not in ("rmse", "mae")
     datasets = list(dict.fromkeys(runs["dataset"]))
+    status = runs["status"] if "status" in runs else pd.Series("complete", index=runs.index)
+    n_diverged = runs[status == "diverged"].groupby(["dataset", "method"]).size()
+    runs = runs[status == "complete"]
     # A panel widens with the number of methods (the paper's three fit 4.2 in) and, past four,
     # its labels slant so that baselines and ablations stay readable.
     width = max(4.2, 0.6 * len(methods) + 1.2)
@@ -70,6 +75,10 @@ def comparison_figure(runs: pd.DataFrame, number: int, labels: Mapping[str, str]
         top = 0.0  # highest marker + error bar, to leave room for the value written above it
         for x, m in enumerate(methods):
             values = d.loc[d["method"] == m, column].to_numpy(dtype=float)
+            k = int(n_diverged.get((dataset, m), 0))
+            if k:  # at the foot of the panel, whatever the axis range: these runs have no value
+                ax.annotate(f"✕ {k} diverged", (x, 0), xycoords=("data", "axes fraction"), xytext=(0, 4),
+                            textcoords="offset points", ha="center", fontsize=7, color=DIVERGED_COLOR)
             if len(values) == 0:
                 continue
             theirs = reported(dataset, m, column)
@@ -95,9 +104,12 @@ def comparison_figure(runs: pd.DataFrame, number: int, labels: Mapping[str, str]
         ax.set_title(labels.get(dataset, dataset), fontsize=10)
         ax.grid(axis="y", alpha=0.3)
     axes[0][0].set_ylabel(ylabel)
-    n = runs.groupby(["dataset", "method"]).size().max()
+    n = runs.groupby(["dataset", "method"]).size().max() if len(runs) else 0
     where = f", {protocol} protocol" if protocol else ""
-    fig.suptitle(f"{title}{where} — mean ± std over {n} seeds", fontsize=11)
+    left_out = int(n_diverged.sum())
+    over = f"{n} seeds" if not left_out else (f"the finished seeds; {left_out} diverged run{'s' if left_out > 1 else ''} "
+                                              f"left out (✕)")
+    fig.suptitle(f"{title}{where} — mean ± std over {over}", fontsize=11)
     if any_paper:  # below the panels, where it cannot hide a marker
         handles = [plt.Line2D([], [], marker="o", color="0.2", ls="", label="ours: mean ± std, dots = seeds"),
                    plt.Line2D([], [], marker="o", mfc="white", color=PAPER_COLOR, ls="", label="paper: mean ± std")]
@@ -113,22 +125,36 @@ def _short(value: float) -> str:
 
 
 def convergence_figure(histories: Mapping[str, Sequence[pd.DataFrame]], label: str,
-                       best_epochs: Mapping[str, Sequence[int]] | None = None, metric: str = "val_rmse",
+                       best_epochs: Mapping[str, Sequence[int | None]] | None = None, metric: str = "val_rmse",
                        protocol: str = "") -> plt.Figure:
     """Validation error against epoch and against training seconds, per method.
 
     ``histories`` maps method -> one history per seed; ``best_epochs`` the same -> each seed's
     best-validation epoch (of ``metric``; default: the epoch of its lowest value), marked on its
-    curve. Runs stop at different epochs, so the mean over seeds (epoch panel, with a one-std band)
-    keeps every seed to the end: a run that has stopped contributes its last value from then on.
-    The seconds panel shows every seed's curve and, per method, the mean ± std of the best epoch's
-    seconds and value. Both x axes start at zero.
+    curve, or None for a seed whose run diverged: its curve (the epochs before the divergence) is
+    drawn dashed and ends in a red ✕, and it is left out of the mean. Runs stop at different epochs,
+    so the mean over seeds (epoch panel, with a one-std band) keeps every finished seed to the end: a
+    run that has stopped contributes its last value from then on. The seconds panel shows every
+    seed's curve and, per method, the mean ± std of the best epoch's seconds and value. Both x axes
+    start at zero.
     """
     fig, (ax_e, ax_t) = plt.subplots(1, 2, figsize=(10, 3.8), sharey=True)
-    lows, plateaus = [], []
-    for m, hs in histories.items():
-        bests = list(best_epochs[m]) if best_epochs else [int(h[metric].idxmin()) + 1 for h in hs]
+    lows, plateaus, crosses, n_diverged = [], [], [], 0
+    for m, all_hs in histories.items():
+        all_bests = list(best_epochs[m]) if best_epochs else [int(h[metric].idxmin()) + 1 for h in all_hs]
         color = _color(m)
+        for h, b in zip(all_hs, all_bests):
+            if b is None and len(h):
+                ax_e.plot(h["epoch"], h[metric], color=color, lw=0.8, alpha=0.6, ls="--")
+                ax_t.plot(h["seconds"], h[metric], color=color, lw=0.8, alpha=0.6, ls="--")
+                crosses.append((h["epoch"].iloc[-1], h["seconds"].iloc[-1], h[metric].iloc[-1]))
+        hs = [h for h, b in zip(all_hs, all_bests) if b is not None]
+        bests = [b for b in all_bests if b is not None]
+        k = len(all_hs) - len(hs)
+        n_diverged += k
+        if not hs:
+            ax_e.plot([], [], color=color, lw=1.8, ls="--", label=f"{method_label(m)} (all {k} seeds diverged ✕)")
+            continue
         best_t, best_v = [], []
         for h, b in zip(hs, bests):
             row = h.iloc[b - 1]
@@ -144,7 +170,8 @@ def convergence_figure(histories: Mapping[str, Sequence[pd.DataFrame]], label: s
         mean = wide.mean(axis=0)
         std = wide.std(axis=0, ddof=1) if len(hs) > 1 else np.zeros(longest)
         epochs = np.arange(1, longest + 1)
-        ax_e.plot(epochs, mean, color=color, lw=1.8, label=f"{method_label(m)} ({len(hs)} seeds)")
+        seeds = f"{len(hs)} seed{'s' if len(hs) > 1 else ''}" + (f", {k} diverged ✕" if k else "")
+        ax_e.plot(epochs, mean, color=color, lw=1.8, label=f"{method_label(m)} ({seeds})")
         ax_e.fill_between(epochs, mean - std, mean + std, color=color, alpha=0.18, lw=0)
         ax_t.errorbar(np.mean(best_t), np.mean(best_v), xerr=np.std(best_t, ddof=1) if len(hs) > 1 else 0,
                       yerr=np.std(best_v, ddof=1) if len(hs) > 1 else 0, fmt="D", ms=6, color=color,
@@ -157,6 +184,11 @@ def convergence_figure(histories: Mapping[str, Sequence[pd.DataFrame]], label: s
         lo, hi = min(lows), max(plateaus)
         pad = max(hi - lo, 0.005 * abs(lo))
         ax_e.set_ylim(lo - 0.4 * pad, hi + 5 * pad)
+    # Where a run diverged: its last finite value, kept inside the zoomed axis (it may be far above).
+    top = ax_e.get_ylim()[1]
+    for epoch, seconds, value in crosses:
+        ax_e.plot(epoch, min(value, top), "x", ms=7, mew=2, color=DIVERGED_COLOR, clip_on=False, zorder=6)
+        ax_t.plot(seconds, min(value, top), "x", ms=7, mew=2, color=DIVERGED_COLOR, clip_on=False, zorder=6)
     for ax in (ax_e, ax_t):
         ax.set_xlim(left=0)
         ax.grid(alpha=0.3)
@@ -166,9 +198,14 @@ def convergence_figure(histories: Mapping[str, Sequence[pd.DataFrame]], label: s
     ax_e.legend(fontsize=8)
     handles = [plt.Line2D([], [], marker="o", color="0.3", ls="", ms=3.5, label="a seed's best-validation epoch"),
                plt.Line2D([], [], marker="D", color="0.3", mec="black", ls="", label="mean ± std of those")]
+    if crosses:
+        handles.append(plt.Line2D([], [], marker="x", color=DIVERGED_COLOR, mew=2, ls="",
+                                  label="last epoch before a run diverged"))
     ax_t.legend(handles=handles, fontsize=8)
     where = f", {protocol} protocol" if protocol else ""
-    fig.suptitle(f"Convergence on {label}{where}: each seed, and the mean over all seeds "
-                 "(a stopped run keeps its last value)", fontsize=10)
+    over = "all seeds" if not n_diverged else (f"the finished seeds ({n_diverged} diverged run"
+                                                f"{'s' if n_diverged > 1 else ''} left out, ✕)")
+    fig.suptitle(f"Convergence on {label}{where}: each seed, and the mean over {over}; "
+                 "a stopped run keeps its last value", fontsize=10)
     fig.tight_layout()
     return fig

@@ -36,7 +36,7 @@ import numpy as np
 
 from adago.atomic import atomic_open, atomic_path
 from adago.dataset import RatingMatrix
-from adago.download import sha256_file
+from adago.checksums import sha256_file
 
 COLD_START_POLICIES = ("drop", "move-to-train", "keep", "error")
 SPLIT_FORMAT_VERSION = 1

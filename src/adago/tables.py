@@ -24,24 +24,23 @@ from adago import paper
 from adago.atomic import atomic_open
 from adago.paper import method_info, method_label
 from adago.optimizers import TrainConfig
+from adago.runio import RUN_COLUMNS, RUN_KEY, read_benchmark, read_summary
 
-RUN_COLUMNS = [
-    "protocol", "dataset", "method", "seed",
-    "rmse", "rmse_val", "rmse_epoch", "rmse_seconds", "rmse_stop_epoch",
-    "mae", "mae_val", "mae_epoch", "mae_seconds", "mae_stop_epoch",
-    "stopping", "clip", "epochs_run", "stop_reason", "wall_seconds", "max_rss_mb", "hyperparameters",
-]
 _BENCH_PATH = re.compile(r"(?P<protocol>[^/]+)/(?P<dataset>[^/]+)/(?P<method>[^/]+)/seed(?P<seed>\d+)\.tsv$")
-_KEY = ("protocol", "dataset", "method", "seed")
+_KEY = RUN_KEY
 
 
-def collect_runs(summaries: Sequence[str | os.PathLike], benchmarks: Sequence[str | os.PathLike] = ()) -> pd.DataFrame:
-    """One row per run from ``summary.json`` files, joined with Snakemake benchmark TSVs by path.
+def collect_runs(summaries: Sequence[str | os.PathLike] | Mapping[str, Mapping],
+                 benchmarks: Sequence[str | os.PathLike] = ()) -> pd.DataFrame:
+    """One row per run (:data:`adago.runio.RUN_COLUMNS`) from ``summary.json`` files (paths, read with
+    :func:`adago.runio.read_summary`, or path -> summary already read), joined with Snakemake
+    benchmark TSVs by path.
 
     Benchmark files are matched on ``.../{protocol}/{dataset}/{method}/seed{seed}.tsv``; wall seconds
     and peak memory come from them (the training seconds in ``summary.json`` exclude evaluation).
     ``stopping`` is the rule and mode behind both cells ('authors, separate'); ``*_stop_epoch`` is
-    where that metric's rule stopped it (NaN if it never did).
+    where that metric's rule stopped it (NaN if it never did). A diverged run has ``status``
+    'diverged', no results (NaN) and ``diverged_epoch``/``diverged_detail``.
     """
     bench = {}
     for path in benchmarks:
@@ -49,25 +48,31 @@ def collect_runs(summaries: Sequence[str | os.PathLike], benchmarks: Sequence[st
         if m is None:
             raise ValueError(f"{path}: not a training benchmark path "
                              ".../{{protocol}}/{{dataset}}/{{method}}/seed{{seed}}.tsv")
-        row = pd.read_csv(path, sep="\t").iloc[-1]
-        bench[(m["protocol"], m["dataset"], m["method"], int(m["seed"]))] = (float(row["s"]), float(row["max_rss"]))
+        bench[(m["protocol"], m["dataset"], m["method"], int(m["seed"]))] = read_benchmark(path)
+    if not isinstance(summaries, Mapping):
+        summaries = {p: read_summary(p) for p in summaries}
     rows = []
-    for path in summaries:
-        with open(path, encoding="utf-8") as fh:
-            s = json.load(fh)
-        r, a = s["best"]["rmse"], s["best"]["mae"]
+    for s in summaries.values():
         wall, rss = bench.get((s["protocol"], s["dataset"], s["method"], int(s["seed"])), (math.nan, math.nan))
-        rows.append({
+        row = {
             "protocol": s["protocol"], "dataset": s["dataset"], "method": s["method"], "seed": int(s["seed"]),
-            "rmse": r["test_rmse"], "rmse_val": r["val_rmse"], "rmse_epoch": r["epoch"], "rmse_seconds": r["seconds"],
-            "rmse_stop_epoch": _or_nan(r["stop_epoch"]),
-            "mae": a["test_mae"], "mae_val": a["val_mae"], "mae_epoch": a["epoch"], "mae_seconds": a["seconds"],
-            "mae_stop_epoch": _or_nan(a["stop_epoch"]),
-            "stopping": f"{r['rule']}, {r['mode']}", "clip": bool(s["evaluation"]["clip"]),
-            "epochs_run": s["epochs_run"], "stop_reason": s["stop_reason"],
-            "wall_seconds": wall, "max_rss_mb": rss,
+            "status": s["status"], "clip": bool(s["evaluation"]["clip"]), "epochs_run": s["epochs_run"],
+            "stop_reason": s.get("stop_reason"), "wall_seconds": wall, "max_rss_mb": rss,
             "hyperparameters": json.dumps(s["hyperparameters"], sort_keys=True),
-        })
+        }
+        stopping = s["evaluation"]["stopping"]
+        row["stopping"] = f"{stopping.get('rule')}, {stopping.get('mode')}"
+        if s["status"] == "complete":
+            r, a = s["best"]["rmse"], s["best"]["mae"]
+            row.update({
+                "rmse": r["test_rmse"], "rmse_val": r["val_rmse"], "rmse_epoch": r["epoch"],
+                "rmse_seconds": r["seconds"], "rmse_stop_epoch": _or_nan(r["stop_epoch"]),
+                "mae": a["test_mae"], "mae_val": a["val_mae"], "mae_epoch": a["epoch"], "mae_seconds": a["seconds"],
+                "mae_stop_epoch": _or_nan(a["stop_epoch"]), "stopping": f"{r['rule']}, {r['mode']}",
+            })
+        else:
+            row.update(diverged_epoch=s["diverged"]["epoch"], diverged_detail=s["diverged"]["detail"])
+        rows.append(row)
     return pd.DataFrame(rows, columns=RUN_COLUMNS).sort_values(list(_KEY), ignore_index=True)
 
 
@@ -81,19 +86,36 @@ def _ordered(df: pd.DataFrame, datasets: Sequence[str], methods: Sequence[str]) 
     return df.assign(_k=key).sort_values("_k").drop(columns="_k").reset_index(drop=True)
 
 
+def complete(runs: pd.DataFrame) -> pd.DataFrame:
+    """The runs that finished (status 'complete'); diverged runs have no results to average."""
+    return runs[runs["status"] == "complete"] if "status" in runs else runs
+
+
+def diverged(runs: pd.DataFrame) -> pd.DataFrame:
+    """The runs that diverged (status 'diverged')."""
+    return runs[runs["status"] == "diverged"] if "status" in runs else runs.iloc[:0]
+
+
 def error_table(runs: pd.DataFrame, metric: str, datasets: Sequence[str], methods: Sequence[str]) -> pd.DataFrame:
     """Table 4 (metric='rmse') or Table 5 ('mae'): mean and std over seeds of the test error at the
-    best-validation epoch, that epoch, and the training seconds up to it."""
+    best-validation epoch, that epoch, and the training seconds up to it.
+
+    Means and spreads are over the complete runs (``n_runs``); ``n_diverged`` counts the runs of the
+    same cell that diverged and are left out. A cell whose runs all diverged has NaN statistics.
+    """
     if metric not in ("rmse", "mae"):
         raise ValueError(f"metric must be 'rmse' or 'mae', got {metric!r}")
-    g = runs.groupby(["dataset", "method"])
+    cells = runs[["dataset", "method"]].drop_duplicates().set_index(["dataset", "method"]).index
+    g = complete(runs).groupby(["dataset", "method"])
     out = pd.DataFrame({
         "n_runs": g.size(),
+        "n_diverged": diverged(runs).groupby(["dataset", "method"]).size(),
         f"{metric}_mean": g[metric].mean(), f"{metric}_std": g[metric].std(ddof=1),
         "epoch_mean": g[f"{metric}_epoch"].mean(), "epoch_std": g[f"{metric}_epoch"].std(ddof=1),
         "time_mean": g[f"{metric}_seconds"].mean(), "time_std": g[f"{metric}_seconds"].std(ddof=1),
-    }).reset_index()
-    return _ordered(out, datasets, methods)
+    }).reindex(cells)
+    out[["n_runs", "n_diverged"]] = out[["n_runs", "n_diverged"]].fillna(0).astype("int64")
+    return _ordered(out.rename_axis(["dataset", "method"]).reset_index(), datasets, methods)
 
 
 def dataset_table(stats: Mapping[str, Mapping], manifests: Mapping[str, Mapping], labels: Mapping[str, str]) -> pd.DataFrame:
@@ -137,12 +159,13 @@ def significance(runs: pd.DataFrame, methods: Sequence[str], reference: str = "a
 
     diff_mean is mean(other - reference) of the test error: positive means the reference is better.
     Both a paired t-test and the Wilcoxon signed-rank test are given (two-sided); NaN where fewer
-    than two pairs exist or all differences are zero.
+    than two pairs exist or all differences are zero. Only complete runs pair up (a diverged run has
+    no error to compare).
     """
     if reference not in methods:
         reference = methods[0]
     rows = []
-    for dataset, d in runs.groupby("dataset", sort=False):
+    for dataset, d in complete(runs).groupby("dataset", sort=False):
         ref = d[d["method"] == reference].set_index("seed")
         for other in methods:
             if other == reference:
@@ -182,8 +205,22 @@ def display_error_table(table: pd.DataFrame, metric: str, labels: Mapping[str, s
         name: [pm(a, b, 4) for a, b in zip(table[f"{metric}_mean"], table[f"{metric}_std"])],
         "Epoch": [pm(a, b, 0) for a, b in zip(table["epoch_mean"], table["epoch_std"])],
         "Time (s)": [pm(a, b, 2) for a, b in zip(table["time_mean"], table["time_std"])],
-        "Runs": table["n_runs"],
+        "Runs": [runs_cell(n, k) for n, k in zip(table["n_runs"], table["n_diverged"])],
     })
+
+
+def runs_cell(n_runs: int, n_diverged: int) -> str:
+    """'10', or '8 (+2 diverged)' when runs of the cell diverged and are left out of its statistics."""
+    return f"{n_runs}" if not n_diverged else f"{n_runs} (+{n_diverged} diverged)"
+
+
+def diverged_note(table: pd.DataFrame) -> str:
+    """A caption sentence counting the diverged runs of an error table ('' if none)."""
+    k = int(table["n_diverged"].sum()) if "n_diverged" in table else 0
+    if not k:
+        return ""
+    return (f" {k} run{'s' if k > 1 else ''} diverged and {'are' if k > 1 else 'is'} left out of the statistics "
+            f"(Runs: complete runs, +diverged ones; the workflow fails until they are fixed)")
 
 
 def to_markdown(df: pd.DataFrame) -> str:
@@ -236,7 +273,7 @@ def paper_comparison(tables: Mapping[str, tuple[pd.DataFrame, pd.DataFrame]], la
            "everything the paper and its authors fix (their stall rule, RMSE and MAE stopped separately, "
            "no clipping); `tuned`: our best practice (docs/METHODS.md). The paper's times are Java on a "
            "2.5 GHz i5; ours are Numba on this machine, training only (evaluation excluded). "
-           "Δ = ours − paper.", ""]
+           "Δ = ours − paper. Diverged runs are left out of our statistics and counted beside them.", ""]
     for k, (metric, theirs) in enumerate((("rmse", paper.TABLE4), ("mae", paper.TABLE5))):
         name = metric.upper()
         out += [f"## {name} (Table {4 + k})", "",
@@ -248,11 +285,13 @@ def paper_comparison(tables: Mapping[str, tuple[pd.DataFrame, pd.DataFrame]], la
         for protocol, r in (cell for group in zip(*per_protocol) for cell in group):
             ref = theirs.get((r.dataset, r.method))
             mean, std = getattr(r, f"{metric}_mean"), getattr(r, f"{metric}_std")
-            cells = [labels.get(r.dataset, r.dataset), method_label(r.method), protocol, pm(mean, std, 4)]
+            ours = pm(mean, std, 4) + (f" ({r.n_diverged} diverged)" if r.n_diverged else "")
+            cells = [labels.get(r.dataset, r.dataset), method_label(r.method), protocol, ours]
             if ref is None:
                 cells += ["(not in paper)", "–", pm(r.epoch_mean, r.epoch_std, 0), "–", pm(r.time_mean, r.time_std, 2), "–"]
             else:
-                cells += [pm(*ref[metric], 4), f"{mean - ref[metric][0]:+.4f}",
+                delta = "–" if math.isnan(mean) else f"{mean - ref[metric][0]:+.4f}"
+                cells += [pm(*ref[metric], 4), delta,
                           pm(r.epoch_mean, r.epoch_std, 0), pm(*ref["epoch"], 0),
                           pm(r.time_mean, r.time_std, 2), pm(*ref["time"], 0)]
             out.append("| " + " | ".join(cells) + " |")

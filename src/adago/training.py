@@ -29,19 +29,24 @@ from adago.model import init_factors
 from adago.optimizers import TrainConfig
 from adago.optimizers import shared as K
 from adago.optimizers.families import FAMILIES
+from adago.runio import HISTORY_COLUMNS
 from adago.stopping import EarlyStopping, Stopping, replay  # noqa: F401 (re-exported)
-
-HISTORY_COLUMNS = ["epoch", "seconds", "train_loss", "val_rmse", "val_mae", "test_rmse", "test_mae"]
 
 
 class DivergenceError(RuntimeError):
-    """Training produced a non-finite loss or prediction; no result is returned for the run."""
+    """Training produced a non-finite loss or prediction; no result is returned for the run.
 
-    def __init__(self, method: str, hyperparameters: dict, epoch: int, detail: str = ""):
+    ``history`` holds the epochs before ``epoch`` (HISTORY_COLUMNS; empty if it was the first), so a
+    caller can record how the run got there.
+    """
+
+    def __init__(self, method: str, hyperparameters: dict, epoch: int, detail: str = "",
+                 history: pd.DataFrame | None = None):
         self.method = method
         self.hyperparameters = dict(hyperparameters)
         self.epoch = int(epoch)
         self.detail = detail
+        self.history = _history([]) if history is None else history
         hp = ", ".join(f"{k}={v!r}" for k, v in self.hyperparameters.items())
         super().__init__(
             f"method {method!r} diverged at epoch {epoch} ({detail or 'non-finite values'}); "
@@ -215,8 +220,8 @@ class _Run:
         rmse, mae, bad = errors(buf, data[2], self.lo, self.hi, self.clip)
         return float(rmse), float(mae), int(bad)
 
-    def _diverged(self, epoch: int, detail: str) -> DivergenceError:
-        return DivergenceError(self.cfg.method, self.cfg.relevant(), epoch, detail)
+    def _diverged(self, epoch: int, detail: str, rows: list) -> DivergenceError:
+        return DivergenceError(self.cfg.method, self.cfg.relevant(), epoch, detail, _history(rows))
 
     # -------------------------------------------------------------------------- loop
     def fit(self, stopping: Stopping | None = None, clip: bool = False) -> TrainResult:
@@ -239,15 +244,15 @@ class _Run:
             loss = float(K.objective(self.tr[2], self.pred_tr, self.U, self.V, self.BU, self.BV,
                                      self.n_per_user, self.n_per_item, cfg.reg, cfg.use_bias))
             if not math.isfinite(loss):
-                raise self._diverged(epoch, f"training loss is {loss}")
+                raise self._diverged(epoch, f"training loss is {loss}", rows)
             val_rmse, val_mae, bad = self._errors(self.va, self.pred_va)
             if bad:
-                raise self._diverged(epoch, f"{bad} non-finite validation predictions")
+                raise self._diverged(epoch, f"{bad} non-finite validation predictions", rows)
             test_rmse = test_mae = math.nan
             if self.te is not None:
                 test_rmse, test_mae, bad = self._errors(self.te, self.pred_te)
                 if bad:
-                    raise self._diverged(epoch, f"{bad} non-finite test predictions")
+                    raise self._diverged(epoch, f"{bad} non-finite test predictions", rows)
             rows.append((epoch, seconds, loss, val_rmse, val_mae, test_rmse, test_mae))
             if self.log is not None:
                 self.log(f"{cfg.method} epoch {epoch}: {seconds:.3f}s loss={loss:.6g} "
@@ -256,8 +261,7 @@ class _Run:
                 stop_reason = "converged"
                 break
 
-        history = pd.DataFrame(rows, columns=HISTORY_COLUMNS)
-        history["epoch"] = history["epoch"].astype(np.int64)
+        history = _history(rows)
         return TrainResult(
             history=history,
             best=_best(history, rule),
@@ -276,6 +280,12 @@ class _Run:
         if self.cfg.use_bias:
             out.update(bu=self.BU[:, 0].copy(), bi=self.BV[:, 0].copy(), mu=float(self.mu))
         return out
+
+
+def _history(rows: list) -> pd.DataFrame:
+    history = pd.DataFrame(rows, columns=HISTORY_COLUMNS)
+    history["epoch"] = history["epoch"].astype(np.int64)
+    return history
 
 
 def _best(history: pd.DataFrame, rule: EarlyStopping) -> dict:

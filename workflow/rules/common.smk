@@ -1,10 +1,11 @@
-import hashlib
 import math
+import os
 import re
 from pathlib import Path
 
 import adago
 import adago.resources
+from adago.codedeps import code_hash
 from adago.fingerprint import file_fingerprint
 from adago.sources import SOURCES
 
@@ -38,34 +39,21 @@ wildcard_constraints:
     seed=r"\d+",
 
 
-# Snakemake cannot see modules imported by rule scripts. A hash of their content, passed as a
-# param, makes an edit to the optimisers re-run training (and an edit to the plotting code re-run
-# only the plots). A param rather than an input: a bare `touch` or a checkout that leaves the
-# content unchanged must not re-run a 30-minute reproduction.
-# The package the rule scripts import (the checkout's src/adago, also when used as a module).
+# Snakemake re-runs a job when its script changes, but cannot see the modules the script imports.
+# Each rule's `code` param hashes the src/adago files its script imports, directly or through other
+# modules (adago.codedeps reads the import statements, it does not import): an edit to one of them
+# re-runs the rule, an edit to a module it never imports - or a new module, whatever its name -
+# does not. A param rather than an input: a bare `touch` or a checkout that leaves the content
+# unchanged must not re-run a 30-minute reproduction.
+# The package that rule scripts import and the directory of those scripts, found from this file (not
+# workflow.basedir, which is the outer workflow's when another one uses this one as a module).
 SRC = Path(adago.__file__).resolve().parent
+SCRIPTS = Path(str(workflow.current_basedir)).parent / "scripts"
 
 
-def code_hash(stems):
-    """Hash of the files under src/adago whose paths start with one of ``stems`` (a module, a
-    subpackage such as optimizers/, or one module in it such as optimizers/registry)."""
-    files = sorted(
-        p for p in SRC.rglob("*.py") if any(p.relative_to(SRC).as_posix().startswith(s) for s in stems)
-    )
-    digest = hashlib.sha256()
-    for p in files:
-        digest.update(p.relative_to(SRC).as_posix().encode())
-        digest.update(p.read_bytes())
-    return digest.hexdigest()[:16]
-
-
-PREPARE_CODE = code_hash(["readers", "dataset", "steps"])
-SPLIT_CODE = code_hash(["splitting", "steps"])
-SYNTHETIC_CODE = code_hash(["synthetic"])
-TRAIN_CODE = code_hash(["model", "optimizers", "metrics", "training", "runio", "stopping"])
-# Tables and figures take method labels from the registry and settings from the hyperparameters.
-TABLE_CODE = code_hash(["tables", "claims", "paper", "optimizers/registry", "optimizers/hyperparameters"])
-FIGURE_CODE = code_hash(["figures", "paper", "optimizers/registry"])
+def script_code(script):
+    """Hash of the adago modules that workflow/scripts/``script`` imports (adago.codedeps.code_hash)."""
+    return code_hash(SCRIPTS / script, SRC)
 
 
 # Compiled kernels, shared by the jobs of this workflow (adago.numbacache moves it node-local on a cluster).
@@ -75,7 +63,7 @@ NUMBA_CACHE = "results/.numba_cache"
 def numba_cache(wildcards, output):
     """NUMBA_CACHE beside the job's own results/ directory, so under the prefix when another workflow
     uses this one as a module (Snakemake prefixes outputs, not params). The last "results/" of the
-    first output is this workflow's: wildcard values never hold a "/"."""
+    first output is this workflow's: wildcard values never hold a slash."""
     return output[0].rsplit("results/", 1)[0] + NUMBA_CACHE
 
 
@@ -108,6 +96,41 @@ def run_benchmarks(protocol):
     return [f"benchmarks/train/{protocol}/{d}/{m}/seed{s}.tsv" for d in DATASETS for m in METHODS for s in SEEDS]
 
 
+def run_manifests():
+    return [f"results/splits/{d}/seed{s}.json" for d in DATASETS for s in SEEDS]
+
+
+TRAIN_LOG = "logs/train/{protocol}/{dataset}/{method}/seed{seed}.log"
+
+
+def run_files(protocol):
+    """Every file of every run of ``protocol``: summaries, histories and benchmarks."""
+    return [*run_summaries(protocol), *(h for d in DATASETS for h in run_histories(protocol, d)),
+            *run_benchmarks(protocol)]
+
+
+def stale_run_files(wildcards=None):
+    """The run files that are missing although the runs.csv made from them exists: the target rules
+    list them. Snakemake re-makes a missing file only for a job it runs, and once runs.csv is there no
+    job asks for a run (its job killed, its directory deleted): 'Nothing to be done' would stand over
+    tables of runs that are gone. Listed, such a run is trained again and all made from it remade.
+    Only the missing ones, so that the console of a finished or fresh workflow lists no run files."""
+    return [f for p in PROTOCOLS if os.path.exists(f"results/tables/{p}/runs.csv")
+            for f in run_files(p) if not os.path.exists(f)]
+
+
+def expected_runs(protocol, datasets=None):
+    """What the config asks of the runs of ``protocol``: their seeds, evaluation and each (data set,
+    method)'s hyperparameters. A param of the rules that read runs, so changing any run's settings
+    re-makes them, and they check (adago.runio.check_runs) that every summary matches it."""
+    return {
+        "protocol": protocol,
+        "seeds": SEEDS,
+        "evaluation": evaluation(config, protocol),
+        "runs": {d: {m: run_settings(config, protocol, d, m) for m in METHODS} for d in datasets or DATASETS},
+    }
+
+
 TABLES = ["table2", "table3", "table4", "table5"]
 CLAIMS = expand("results/tables/claims.{ext}", ext=["csv", "md", "tex"])
 
@@ -122,6 +145,19 @@ def all_tables():
         *expand("results/tables/{protocol}/{table}.html", protocol=PROTOCOLS, table=[*TABLES, "significance"]),
         "results/tables/claims.html",
         "results/tables/paper_comparison.html",
+    ]
+
+
+COMPLETE = "results/complete.json"
+
+
+def last_outputs():
+    """One output of every table and figure job: what check_results waits for (it runs last)."""
+    return [
+        *expand("results/tables/{protocol}/table4.csv", protocol=PROTOCOLS),
+        CLAIMS[0],
+        *expand("figures/{protocol}/figure{fig}.png", protocol=PROTOCOLS, fig=range(2, 8)),
+        *expand("figures/{protocol}/convergence_{dataset}.png", protocol=PROTOCOLS, dataset=DATASETS),
     ]
 
 

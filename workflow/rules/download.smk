@@ -10,7 +10,8 @@ rule download_dataset:
     log:
         "logs/download/{source}/{filename}.log",
     params:
-        # Only what identifies the file: changing the mirror must not re-run the download.
+        # Only what identifies the file: changing the mirror must not re-run the download. No code
+        # hash either: the file is checked against its checksum, so no code edit can change it.
         source=lambda w: download_source(w.source, w.filename),
     wildcard_constraints:
         source="douban|ml1m",
@@ -45,7 +46,7 @@ rule make_synthetic:
     log:
         "logs/download/synthetic.log",
     params:
-        code=SYNTHETIC_CODE,
+        code=script_code("make_synthetic.py"),
         synthetic=config["synthetic"],
     conda:
         "../../envs/adago.yaml"

@@ -25,10 +25,11 @@ for _fig in range(2, 8):
         log:
             f"logs/plot/{{protocol}}/figure{_fig}.log",
         params:
-            code=FIGURE_CODE,
+            code=script_code("plot_figure.py"),
             number=_fig,
             labels={d: spec(d).label for d in DATASETS},
             methods=METHODS,
+            seeds=SEEDS,
         localrule: True
         conda:
             "../../envs/adago.yaml"
@@ -53,10 +54,12 @@ rule plot_convergence:
     log:
         "logs/plot/{protocol}/convergence_{dataset}.log",
     params:
-        code=FIGURE_CODE,
+        code=script_code("plot_convergence.py"),
         label=lambda w: spec(w.dataset).label,
         methods=METHODS,
         seeds=SEEDS,
+        # The runs read must be the ones the config asks for (adago.runio.check_runs).
+        expected=lambda w: expected_runs(w.protocol, [w.dataset]),
     conda:
         "../../envs/adago.yaml"
     script:

@@ -12,7 +12,7 @@ rule prepare_dataset:
     log:
         "logs/prepare/{dataset}.log",
     params:
-        code=PREPARE_CODE,
+        code=script_code("prepare.py"),
         options=lambda w: prepare_options(spec(w.dataset)),
         # Changes whenever the data does, also for a file replaced by an older one (adago.fingerprint),
         # which Snakemake's newer-than-output check would miss. From the wildcards, not `input`:

@@ -25,7 +25,7 @@ rule render_tables:
     log:
         "logs/report/{protocol}/render_tables.log",
     params:
-        code=code_hash(["htmltables"]),
+        code=script_code("render_tables.py"),
         titles=lambda w: {
             **{t: f"{t.replace('table', 'Table ')} ({w.protocol} protocol)" for t in TABLES},
             "significance": f"Paired tests over seeds, AdaGO against each other method ({w.protocol} protocol)",
@@ -58,7 +58,7 @@ rule render_claims:
     log:
         "logs/report/render_claims.log",
     params:
-        code=code_hash(["htmltables"]),
+        code=script_code("render_tables.py"),
         titles={"claims": "Claims of the paper", "paper_comparison": "Our results beside the paper's"},
     conda:
         "../../envs/adago.yaml"

@@ -12,7 +12,7 @@ rule split_dataset:
     log:
         "logs/split/{dataset}/seed{seed}.log",
     params:
-        code=SPLIT_CODE,
+        code=script_code("split.py"),
         options=lambda w: split_options(spec(w.dataset)),
         cold_start=config["split"]["cold_start"],
     resources:

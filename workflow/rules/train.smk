@@ -1,5 +1,6 @@
 # One training job per (protocol, data set, method, seed) on the Numba core; the splits are shared
-# by both protocols.
+# by both protocols. A run that diverges is recorded as such (its summary says where and why) instead of
+# failing its job, so everything else is still tabulated; check_results then fails the workflow.
 
 
 rule train:
@@ -12,11 +13,11 @@ rule train:
         history="results/runs/{protocol}/{dataset}/{method}/seed{seed}/history.csv",
         summary="results/runs/{protocol}/{dataset}/{method}/seed{seed}/summary.json",
     log:
-        "logs/train/{protocol}/{dataset}/{method}/seed{seed}.log",
+        TRAIN_LOG,
     benchmark:
         "benchmarks/train/{protocol}/{dataset}/{method}/seed{seed}.tsv"
     params:
-        code=TRAIN_CODE,
+        code=script_code("train.py"),
         # Only this run's slice of the config: editing another protocol's or method's settings
         # re-runs nothing here.
         hyperparameters=lambda w: run_settings(config, w.protocol, w.dataset, w.method),

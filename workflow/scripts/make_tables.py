@@ -1,13 +1,11 @@
 """Tables 2-5 and the significance tests of one protocol from its runs.csv."""
 
-import json
 from pathlib import Path
-
-import pandas as pd
 
 from adago import tables
 from adago.atomic import atomic_open
 from adago.rulelog import run_logged
+from adago.runio import manifest_identity, read_manifest, read_prepared_stats, read_runs
 
 
 def main(log):
@@ -15,10 +13,11 @@ def main(log):
     labels, methods = snakemake.params.labels, snakemake.params.methods
     datasets = list(labels)
     protocol = snakemake.wildcards.protocol
-    runs = pd.read_csv(snakemake.input.runs)
+    runs = read_runs(snakemake.input.runs, {"protocol": protocol, "datasets": datasets, "methods": methods,
+                                            "seeds": snakemake.params.seeds})
 
-    stats = {Path(p).stem: json.loads(Path(p).read_text()) for p in snakemake.input.stats}
-    manifests = {Path(p).parent.name: json.loads(Path(p).read_text()) for p in snakemake.input.manifests}
+    stats = {Path(p).stem: read_prepared_stats(p) for p in snakemake.input.stats}
+    manifests = {manifest_identity(p)[0]: read_manifest(p) for p in snakemake.input.manifests}
     t2 = tables.dataset_table(stats, manifests, labels)
     shown2 = t2.drop(columns="dataset").rename(columns={"label": "Dataset"})
     tables.write_table(t2, shown2, out / "table2",
@@ -28,17 +27,18 @@ def main(log):
     tables.write_table(t3, t3.drop(columns="method"), out / "table3",
                        f"Table 3 ({protocol} protocol). Compared methods and their settings")
 
-    t4 = tables.error_table(runs, "rmse", datasets, methods)
-    tables.write_table(t4, tables.display_error_table(t4, "rmse", labels), out / "table4",
-                       f"Table 4 ({protocol} protocol). Test RMSE at the best-validation epoch, that epoch and the training seconds to it")
-    t5 = tables.error_table(runs, "mae", datasets, methods)
-    tables.write_table(t5, tables.display_error_table(t5, "mae", labels), out / "table5",
-                       f"Table 5 ({protocol} protocol). Test MAE at the best-validation epoch, that epoch and the training seconds to it")
+    for number, metric in ((4, "rmse"), (5, "mae")):
+        t = tables.error_table(runs, metric, datasets, methods)
+        tables.write_table(t, tables.display_error_table(t, metric, labels), out / f"table{number}",
+                           f"Table {number} ({protocol} protocol). Test {metric.upper()} at the best-validation "
+                           f"epoch, that epoch and the training seconds to it.{tables.diverged_note(t)}")
 
     sig = tables.significance(runs, methods)
     with atomic_open(snakemake.output.significance) as fh:
         sig.to_csv(fh, index=False)
-    log.info("wrote tables 2-5 and significance.csv of the %s protocol for %d runs", protocol, len(runs))
+    diverged = int((runs["status"] == "diverged").sum())
+    log.info("wrote tables 2-5 and significance.csv of the %s protocol for %d runs%s", protocol, len(runs),
+             f" ({diverged} diverged, left out of the statistics and counted)" if diverged else "")
 
 
 run_logged(main, snakemake.log[0])

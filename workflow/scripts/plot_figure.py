@@ -1,16 +1,16 @@
 """One of the paper's Figures 2-7 from one protocol's runs.csv."""
 
-import pandas as pd
-
 from adago import figures
 from adago.rulelog import run_logged
+from adago.runio import read_runs
 
 
 def main(log):
     number = int(snakemake.params.number)
-    runs = pd.read_csv(snakemake.input.runs)
-    fig = figures.comparison_figure(runs, number, snakemake.params.labels, snakemake.params.methods,
-                                    protocol=snakemake.wildcards.protocol)
+    labels, methods, protocol = snakemake.params.labels, snakemake.params.methods, snakemake.wildcards.protocol
+    runs = read_runs(snakemake.input.runs, {"protocol": protocol, "datasets": list(labels), "methods": methods,
+                                            "seeds": snakemake.params.seeds})
+    fig = figures.comparison_figure(runs, number, labels, methods, protocol=protocol)
     figures.save(fig, snakemake.output.png, snakemake.output.pdf)
     log.info("figure %d of the %s protocol from %d runs", number, snakemake.wildcards.protocol, len(runs))
 

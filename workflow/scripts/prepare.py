@@ -1,7 +1,7 @@
 """Read a raw rating file in its format, check it, save it as the prepared .npz plus Table 2 stats."""
 
 from adago.rulelog import run_logged
-from adago.steps import prepare_dataset
+from adago.steps.prepare import prepare_dataset
 
 
 def main(log):

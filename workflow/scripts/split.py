@@ -1,7 +1,7 @@
 """Split one prepared data set for one seed, check the parts, save the indices and a checksum manifest."""
 
 from adago.rulelog import run_logged
-from adago.steps import split_dataset
+from adago.steps.split import split_dataset
 
 
 def main(log):

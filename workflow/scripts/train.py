@@ -1,6 +1,10 @@
-"""Train one (protocol, data set, method, seed) run on its saved split; write history.csv and summary.json."""
+"""Train one (protocol, data set, method, seed) run on its saved split; write history.csv and summary.json.
 
-import json
+A run that diverges is a result too: its summary says so (status 'diverged', the epoch and why) and its
+history holds the epochs before it, so the tables and figures of everything else are still made, count
+and mark it, and the workflow's final check (check_results) fails naming it.
+"""
+
 import os
 import time
 
@@ -10,21 +14,20 @@ from adago.numbacache import numba_cache_dir
 os.environ["NUMBA_CACHE_DIR"] = numba_cache_dir(snakemake.params.numba_cache)
 
 from adago.dataset import load_ratings, rating_range_policy  # noqa: E402
-from adago.download import sha256_file  # noqa: E402
+from adago.checksums import sha256_file  # noqa: E402
 from adago.optimizers import TrainConfig  # noqa: E402
 from adago.rulelog import epoch_progress, run_logged  # noqa: E402
-from adago.runio import versions, write_run  # noqa: E402
+from adago.runio import read_manifest, versions, write_run  # noqa: E402
 from adago.splitting import load_split  # noqa: E402
 from adago.stopping import Stopping  # noqa: E402
-from adago.training import train  # noqa: E402
+from adago.training import DivergenceError, train  # noqa: E402
 from adago.warmup import warm_up  # noqa: E402
 
 
 def main(log):
     w = snakemake.wildcards
     seed = int(w.seed)
-    with open(snakemake.input.manifest, encoding="utf-8") as fh:
-        manifest = json.load(fh)
+    manifest = read_manifest(snakemake.input.manifest)
     data_sha = sha256_file(snakemake.input.data)
     if manifest.get("source_sha256") not in (None, data_sha):
         raise ValueError(f"{snakemake.input.split} indexes prepared data with sha256 {manifest['source_sha256']}, "
@@ -54,18 +57,28 @@ def main(log):
     progress = epoch_progress(log, snakemake.config["training"]["progress_every"],
                               f"{w.protocol} {w.dataset}/{w.method}/seed{seed}")
     start = time.perf_counter()
-    result = train(train_part, part(split.validation), part(split.test), n_users=data.n_users,
-                   n_items=data.n_items, config=config, seed=seed, rating_range=rating_range,
-                   threads=snakemake.threads, log=progress, clip=clip, stopping=stopping)
+    identity = {"protocol": w.protocol, "dataset": w.dataset, "method": w.method, "seed": seed,
+                "hyperparameters": config.to_dict(), "threads": snakemake.threads,
+                "split": {"sha256": manifest["sha256"], "counts": split.counts()}, "versions": versions()}
+    evaluation = {"clip": clip, "rating_range": list(rating_range), "stopping": stopping.to_dict()}
+    try:
+        result = train(train_part, part(split.validation), part(split.test), n_users=data.n_users,
+                       n_items=data.n_items, config=config, seed=seed, rating_range=rating_range,
+                       threads=snakemake.threads, log=progress, clip=clip, stopping=stopping)
+    except DivergenceError as exc:
+        summary = {**identity, "status": "diverged", "evaluation": evaluation, "best": None,
+                   "epochs_run": exc.epoch - 1, "stop_reason": "diverged",
+                   "diverged": {"epoch": exc.epoch, "detail": exc.detail, "message": str(exc)},
+                   "wall_seconds": time.perf_counter() - start}
+        write_run(exc.history, summary, snakemake.output.history, snakemake.output.summary)
+        log.warning("%s; recorded as a diverged run (the workflow's final check will fail on it)", exc)
+        return
     wall = time.perf_counter() - start
     summary = {
-        "protocol": w.protocol, "dataset": w.dataset, "method": w.method, "seed": seed, "best": result.best,
+        **identity, "status": "complete", "best": result.best,
         # best.<metric>.rule/mode/stop_epoch say which stopping rule produced each metric's cell.
-        "evaluation": {"clip": clip, "rating_range": list(rating_range), "stopping": stopping.to_dict()},
-        "epochs_run": result.epochs_run, "stop_reason": result.stop_reason,
-        "hyperparameters": config.to_dict(), "threads": snakemake.threads, "wall_seconds": wall,
-        "split": {"sha256": manifest["sha256"], "counts": split.counts()},
-        "versions": versions(),
+        "evaluation": evaluation, "epochs_run": result.epochs_run, "stop_reason": result.stop_reason,
+        "wall_seconds": wall,
     }
     write_run(result.history, summary, snakemake.output.history, snakemake.output.summary)
     log.info("%s protocol, %s/%s/seed%d: best RMSE %s; best MAE %s; %d epochs (%s), %.1f s",
