@@ -9,8 +9,10 @@ from snakemake.utils import min_version, update_config
 
 min_version("8.20")
 
+
 # What `snakemake --report` shows first: what was run, on which data, how to read it.
 report: "workflow/report/workflow.rst"
+
 
 ##### configuration #####
 # The shipped config/config.yaml (found beside this file whatever --directory is used) is the base;

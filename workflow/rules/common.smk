@@ -105,8 +105,11 @@ TRAIN_LOG = "logs/train/{protocol}/{dataset}/{method}/seed{seed}.log"
 
 def run_files(protocol):
     """Every file of every run of ``protocol``: summaries, histories and benchmarks."""
-    return [*run_summaries(protocol), *(h for d in DATASETS for h in run_histories(protocol, d)),
-            *run_benchmarks(protocol)]
+    return [
+        *run_summaries(protocol),
+        *(h for d in DATASETS for h in run_histories(protocol, d)),
+        *run_benchmarks(protocol),
+    ]
 
 
 def stale_run_files(wildcards=None):
@@ -115,8 +118,13 @@ def stale_run_files(wildcards=None):
     job asks for a run (its job killed, its directory deleted): 'Nothing to be done' would stand over
     tables of runs that are gone. Listed, such a run is trained again and all made from it remade.
     Only the missing ones, so that the console of a finished or fresh workflow lists no run files."""
-    return [f for p in PROTOCOLS if os.path.exists(f"results/tables/{p}/runs.csv")
-            for f in run_files(p) if not os.path.exists(f)]
+    return [
+        f
+        for p in PROTOCOLS
+        if os.path.exists(f"results/tables/{p}/runs.csv")
+        for f in run_files(p)
+        if not os.path.exists(f)
+    ]
 
 
 def expected_runs(protocol, datasets=None):
@@ -164,8 +172,9 @@ def last_outputs():
 def all_figures():
     return [
         *expand("figures/{protocol}/figure{fig}.{ext}", protocol=PROTOCOLS, fig=range(2, 8), ext=["png", "pdf"]),
-        *expand("figures/{protocol}/convergence_{dataset}.{ext}", protocol=PROTOCOLS, dataset=DATASETS,
-                ext=["png", "pdf"]),
+        *expand(
+            "figures/{protocol}/convergence_{dataset}.{ext}", protocol=PROTOCOLS, dataset=DATASETS, ext=["png", "pdf"]
+        ),
     ]
 
 

@@ -17,8 +17,10 @@ rule render_tables:
                 category="Tables",
                 subcategory="{protocol} protocol",
                 # "Tests" sorts after "Table 5" in the report's list.
-                labels={"table": t.replace("table", "Table ") if t in TABLES else "Tests (paired, over seeds)",
-                         "protocol": "{protocol}"},
+                labels={
+                    "table": t.replace("table", "Table ") if t in TABLES else "Tests (paired, over seeds)",
+                    "protocol": "{protocol}",
+                },
             )
             for t in [*TABLES, "significance"]
         },
