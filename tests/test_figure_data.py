@@ -51,7 +51,7 @@ def random_runs(seed: int = 4) -> pd.DataFrame:
                              "rmse_epoch": int(rng.integers(5, 200)), "rmse_seconds": rng.uniform(1, 50),
                              "mae": rng.uniform(0.55, 0.7), "mae_val": rng.uniform(0.55, 0.7),
                              "mae_epoch": int(rng.integers(5, 200)), "mae_seconds": rng.uniform(1, 50),
-                             "epochs_run": 210, "stop_reason": "converged", "wall_seconds": 60.0,
+                             "epochs_run": 210, "stop_reason": "converged", "status": "complete", "wall_seconds": 60.0,
                              "max_rss_mb": 100.0, "hyperparameters": json.dumps({"method": method})})
     return pd.DataFrame(rows, columns=tables.RUN_COLUMNS)
 

@@ -33,7 +33,7 @@ def runs_table(cells: dict) -> pd.DataFrame:
         rows.append({"dataset": dataset, "method": method, "seed": seed,
                      "rmse": rmse, "rmse_val": rmse + 0.01, "rmse_epoch": r_ep, "rmse_seconds": r_s,
                      "mae": mae, "mae_val": mae + 0.01, "mae_epoch": m_ep, "mae_seconds": m_s,
-                     "epochs_run": max(r_ep, m_ep) + 10, "stop_reason": "converged",
+                     "epochs_run": max(r_ep, m_ep) + 10, "stop_reason": "converged", "status": "complete",
                      "wall_seconds": 100.0 + seed, "max_rss_mb": 50.0,
                      "hyperparameters": json.dumps({"method": method})})
     return pd.DataFrame(rows, columns=tables.RUN_COLUMNS)
@@ -217,7 +217,8 @@ def test_significance_lists_data_sets_in_the_order_of_the_runs_table():
 def _summary(path, dataset, method, seed, hyper, protocol="paper"):
     stop = {"rule": "authors", "mode": "separate", "stop_reason": "converged", "stop_epoch": 9, "stop_seconds": 0.9}
     summary = {"protocol": protocol, "dataset": dataset, "method": method, "seed": seed, "epochs_run": 9,
-               "stop_reason": "converged", "hyperparameters": hyper, "evaluation": {"clip": False},
+               "status": "complete", "split": {"sha256": "0" * 64}, "wall_seconds": 1.0, "threads": 1,
+               "stop_reason": "converged", "hyperparameters": hyper, "evaluation": {"clip": False, "stopping": {"rule": "authors", "mode": "separate"}},
                "best": {"rmse": {"epoch": 3, "seconds": 0.5, "val_rmse": 0.8, "test_rmse": 0.81, "test_mae": 0.6, **stop},
                         "mae": {"epoch": 4, "seconds": 0.6, "val_mae": 0.61, "test_mae": 0.62, "test_rmse": 0.82,
                                 **stop}}}
