@@ -4,25 +4,45 @@
 import os
 import sys
 
-from snakemake.utils import min_version
+from snakemake.common.configfile import load_configfile
+from snakemake.utils import min_version, update_config
 
 min_version("8.20")
 
 
-# Relative to the Snakefile, so the tuned settings apply whatever --directory is used;
-# a --configfile given on the command line overrides it key by key.
-configfile: os.path.join(workflow.basedir, "config", "config.yaml")
+# What `snakemake --report` shows first: what was run, on which data, how to read it.
+report: "workflow/report/workflow.rst"
+
+
+##### configuration #####
+# The shipped config/config.yaml (found beside this file whatever --directory is used) is the base;
+# --configfile files, --config, or the `config:` of a workflow that uses this one as a module
+# override it key by key. Not a `configfile:` directive: Snakemake skips those inside a module.
+_config = load_configfile(workflow.source_path("config/config.yaml"))
+update_config(_config, config)
+config.update(_config)
 
 
 ##### setup: the adago package, validation, wildcard constraints and helpers #####
 # Rule scripts import this checkout's src/adago (also without `pip install -e .`, and inside
 # --use-conda environments, which hold only third-party packages): jobs inherit PYTHONPATH.
-_SRC_ROOT = os.path.join(workflow.basedir, "src")
-sys.path.insert(0, _SRC_ROOT)
-os.environ.update(PYTHONPATH=os.pathsep.join(filter(None, [_SRC_ROOT, os.getenv("PYTHONPATH")])))
+# current_basedir is this file's directory also in a module, where workflow.basedir is the outer
+# workflow's; a remote module (github(...)) has no local src/ and uses the installed package.
+_SRC_ROOT = os.path.join(str(workflow.current_basedir), "src")
+if os.path.isdir(_SRC_ROOT):
+    sys.path.insert(0, _SRC_ROOT)
+    os.environ.update(PYTHONPATH=os.pathsep.join(filter(None, [_SRC_ROOT, os.getenv("PYTHONPATH")])))
 
 
 include: "workflow/rules/common.smk"
+
+
+# Everything the workflow writes goes under config key output_dir if set: the quick demo
+# (config/quick.yaml) writes to demo/ and never overwrites the full reproduction's files.
+# A --directory given on the command line wins (Snakemake then ignores workdir).
+if config["output_dir"]:
+
+    workdir: config["output_dir"]
 
 
 ##### load rules #####
@@ -33,11 +53,13 @@ include: "workflow/rules/train.smk"
 include: "workflow/rules/tune.smk"
 include: "workflow/rules/aggregate.smk"
 include: "workflow/rules/plot.smk"
+include: "workflow/rules/report.smk"
 
 
 ##### target rules #####
 # Each target also lists the run files that are missing under existing tables: stale_run_files() in common.smk.
 rule all:
+    """Everything: Tables 2-5, significance and claims tables, Figures 2-7 and convergence curves per protocol."""
     input:
         tables=all_tables(),
         figures=all_figures(),
@@ -47,6 +69,7 @@ rule all:
 
 
 rule download:
+    """Only the raw data of the configured data sets (checksummed; a local mirror is read first)."""
     input:
         [dataset_raw(d) for d in config["datasets"] if dataset_kind(d) == "download"],
 
@@ -58,12 +81,14 @@ rule tune:
 
 
 rule tables:
+    """Only the tables (and the training runs they need), no figures."""
     input:
         all_tables(),
         stale_run_files,
 
 
 rule figures:
+    """Only the figures (and the training runs they need)."""
     input:
         all_figures(),
         stale_run_files,

@@ -17,7 +17,7 @@ def test_an_empty_config_gets_every_documented_default():
     assert cfg["seeds"] == list(range(1, 11)) and cfg["max_epochs"] == 500
     assert cfg["split"] == {"ratios": [0.7, 0.1, 0.2], "validation_fraction": 0.1, "cold_start": "drop",
                             "duplicates": "error"}
-    assert cfg["training"] == {"threads": 1, "tol": 1e-5, "patience": 10, "stopping": {
+    assert cfg["training"] == {"threads": 1, "progress_every": 50, "tol": 1e-5, "patience": 10, "stopping": {
         "rule": "running-best", "mode": "separate", "monitor": ["rmse", "mae"], "min_epochs": 100}}
     assert cfg["protocol"] == ["paper", "tuned"] and cfg["evaluation"] == {"clip": True}
 

@@ -57,7 +57,7 @@ def test_rating_range_policy_is_the_declared_range_else_the_training_ratings_ran
     from adago.dataset import rating_range_policy
 
     ratings = np.array([1.0, 2, 5, -3])  # -3: a typo that ended up in the test part, never passed in
-    train, test = np.array([0, 1, 2]), np.array([3])
+    train = np.array([0, 1, 2])  # index 3 is the test part
     assert rating_range_policy((1, 5), ratings[train]) == (1.0, 5.0)
     assert rating_range_policy(None, ratings[train]) == (1.0, 5.0)
     with pytest.raises(ValueError, match=r"training ratings' range \[4, 4\] must be finite with high > low"):

@@ -191,7 +191,8 @@ def test_editing_a_module_the_training_script_reaches_reruns_training(done, modu
 
 def test_editing_a_module_only_the_claims_import_reruns_only_the_claims(done):
     rules = _planned_after_editing(done, done / "src/adago/claims.py")
-    assert rules == {"make_claims"} | LAST, rules
+    # render_claims: the report's HTML view of the claims table (report.smk).
+    assert rules == {"make_claims", "render_claims"} | LAST, rules
 
 
 def test_a_new_module_named_like_an_imported_one_reruns_nothing(done):
@@ -252,5 +253,5 @@ def test_the_report_bundles_figures_and_tables(done):
     result = snakemake(done, "--report", "report.zip")
     assert result.returncode == 0, result.stderr[-2000:]
     names = zipfile.ZipFile(done / "report.zip").namelist()
-    assert any(n.endswith("figure2.png") for n in names) and any(n.endswith("paper_comparison.md") for n in names)
-    assert any(n.endswith("claims.md") for n in names)
+    assert any(n.endswith("figure2.png") for n in names) and any(n.endswith("paper_comparison.html") for n in names)
+    assert any(n.endswith("claims.html") for n in names)

@@ -349,7 +349,7 @@ class _IdCodes:
         for k, raw in enumerate(np.asarray(uniques).tolist()):  # distinct values of the chunk only
             code = seen.get(raw)
             if code is None:
-                canonical = self._canonical(raw, lambda: f"{path}:{lines[np.argmax(local == k)]}")
+                canonical = self._canonical(raw, lambda k=k: f"{path}:{lines[np.argmax(local == k)]}")
                 code = seen[raw] = known.setdefault(canonical, len(known))
             mapping[k] = code
         return mapping[local]

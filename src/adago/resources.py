@@ -2,7 +2,7 @@
 
 The workflow declares these as ``mem_mb`` (workflow/rules/common.smk), so a scheduler reserves what a
 step will use and a large file does not get the same fixed amount as a small one. The constants are
-measured peaks (``ru_maxrss`` of the step in a fresh process, benchmarks/prepare_scale.py) with a
+measured peaks (``ru_maxrss`` of the step in a fresh process, bench/prepare_scale.py) with a
 margin, and ``tests/test_resources.py`` checks on generated files that the peak stays below the
 estimate:
 

@@ -37,3 +37,22 @@ def run_logged(main: Callable[[logging.Logger], None], log_path: str | None) -> 
         logger.error("%s: %s", type(exc).__name__, exc)
         logger.debug("traceback", exc_info=True)
         sys.exit(1)
+
+
+def epoch_progress(logger: logging.Logger, every: int, job: str) -> Callable[[str], None]:
+    """A ``log`` callback for :func:`adago.training.train`, which calls it once per epoch: every
+    epoch's line goes to the log file only (DEBUG), every ``every``-th epoch's also to the console
+    (INFO), prefixed with ``job`` so that lines of parallel jobs can be told apart."""
+    if every < 1:
+        raise ValueError(f"config key 'training.progress_every': must be >= 1, got {every}")
+    epochs = 0
+
+    def log(message: str) -> None:
+        nonlocal epochs
+        epochs += 1
+        if epochs % every == 0:
+            logger.info("%s: %s", job, message)
+        else:
+            logger.debug("%s", message)
+
+    return log

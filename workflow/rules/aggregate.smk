@@ -9,6 +9,7 @@
 
 
 rule aggregate_runs:
+    """Collect every run's summary and benchmark of a protocol into one table (runs.csv)."""
     input:
         summaries=lambda w: run_summaries(w.protocol),
         histories=lambda w: [h for d in DATASETS for h in run_histories(w.protocol, d)],
@@ -30,21 +31,14 @@ rule aggregate_runs:
 
 
 rule make_tables:
+    """Tables 2-5 (CSV, Markdown, LaTeX) and the paired significance tests of a protocol."""
     input:
         runs="results/tables/{protocol}/runs.csv",
         stats=expand("results/prepared/{dataset}.json", dataset=DATASETS),
         manifests=expand("results/splits/{dataset}/seed{seed}.json", dataset=DATASETS, seed=SEEDS[:1]),
     output:
-        **{f"{t}_{ext}": f"results/tables/{{protocol}}/{t}.{ext}" for t in TABLES for ext in ("csv", "tex")},
-        **{
-            f"{t}_md": report(
-                f"results/tables/{{protocol}}/{t}.md",
-                caption=f"../report/{t}.rst",
-                category="Tables",
-                subcategory="{protocol} protocol",
-            )
-            for t in TABLES
-        },
+        # The report shows the HTML views of these (report.smk).
+        **{f"{t}_{ext}": f"results/tables/{{protocol}}/{t}.{ext}" for t in TABLES for ext in ("csv", "md", "tex")},
         significance="results/tables/{protocol}/significance.csv",
     log:
         "logs/aggregate/{protocol}/make_tables.log",
@@ -60,17 +54,14 @@ rule make_tables:
 
 
 rule make_claims:
+    """The verdict on each claim of the paper per data set and protocol, and our numbers beside the paper's."""
     input:
         runs=expand("results/tables/{protocol}/runs.csv", protocol=PROTOCOLS),
     output:
         claims_csv="results/tables/claims.csv",
         claims_tex="results/tables/claims.tex",
-        claims_md=report("results/tables/claims.md", caption="../report/claims.rst", category="Claims"),
-        paper_comparison=report(
-            "results/tables/paper_comparison.md",
-            caption="../report/paper_comparison.rst",
-            category="Claims",
-        ),
+        claims_md="results/tables/claims.md",
+        paper_comparison="results/tables/paper_comparison.md",
     log:
         "logs/aggregate/make_claims.log",
     params:
@@ -91,6 +82,7 @@ rule make_claims:
 # checked against the config) and waits for one output of every table and figure job, so its job
 # listing stays short. Its output exists only when every run the config asks for is complete.
 rule check_results:
+    """Last: fail naming every run that diverged; write results/complete.json only when every run finished."""
     input:
         runs=expand("results/tables/{protocol}/runs.csv", protocol=PROTOCOLS),
         after=last_outputs(),

@@ -3,6 +3,7 @@ import os
 import re
 from pathlib import Path
 
+import adago
 import adago.resources
 from adago.codedeps import code_hash
 from adago.fingerprint import file_fingerprint
@@ -44,13 +45,26 @@ wildcard_constraints:
 # re-runs the rule, an edit to a module it never imports - or a new module, whatever its name -
 # does not. A param rather than an input: a bare `touch` or a checkout that leaves the content
 # unchanged must not re-run a 30-minute reproduction.
-SRC = Path(workflow.basedir) / "src" / "adago"
-SCRIPTS = Path(workflow.basedir) / "workflow" / "scripts"
+# The package that rule scripts import and the directory of those scripts, found from this file (not
+# workflow.basedir, which is the outer workflow's when another one uses this one as a module).
+SRC = Path(adago.__file__).resolve().parent
+SCRIPTS = Path(str(workflow.current_basedir)).parent / "scripts"
 
 
 def script_code(script):
     """Hash of the adago modules that workflow/scripts/``script`` imports (adago.codedeps.code_hash)."""
     return code_hash(SCRIPTS / script, SRC)
+
+
+# Compiled kernels, shared by the jobs of this workflow (adago.numbacache moves it node-local on a cluster).
+NUMBA_CACHE = "results/.numba_cache"
+
+
+def numba_cache(wildcards, output):
+    """NUMBA_CACHE beside the job's own results/ directory, so under the prefix when another workflow
+    uses this one as a module (Snakemake prefixes outputs, not params). The last "results/" of the
+    first output is this workflow's: wildcard values never hold a slash."""
+    return output[0].rsplit("results/", 1)[0] + NUMBA_CACHE
 
 
 def spec(dataset):
@@ -91,8 +105,11 @@ TRAIN_LOG = "logs/train/{protocol}/{dataset}/{method}/seed{seed}.log"
 
 def run_files(protocol):
     """Every file of every run of ``protocol``: summaries, histories and benchmarks."""
-    return [*run_summaries(protocol), *(h for d in DATASETS for h in run_histories(protocol, d)),
-            *run_benchmarks(protocol)]
+    return [
+        *run_summaries(protocol),
+        *(h for d in DATASETS for h in run_histories(protocol, d)),
+        *run_benchmarks(protocol),
+    ]
 
 
 def stale_run_files(wildcards=None):
@@ -101,8 +118,13 @@ def stale_run_files(wildcards=None):
     job asks for a run (its job killed, its directory deleted): 'Nothing to be done' would stand over
     tables of runs that are gone. Listed, such a run is trained again and all made from it remade.
     Only the missing ones, so that the console of a finished or fresh workflow lists no run files."""
-    return [f for p in PROTOCOLS if os.path.exists(f"results/tables/{p}/runs.csv")
-            for f in run_files(p) if not os.path.exists(f)]
+    return [
+        f
+        for p in PROTOCOLS
+        if os.path.exists(f"results/tables/{p}/runs.csv")
+        for f in run_files(p)
+        if not os.path.exists(f)
+    ]
 
 
 def expected_runs(protocol, datasets=None):
@@ -130,6 +152,10 @@ def all_tables():
         *expand("results/tables/{protocol}/significance.csv", protocol=PROTOCOLS),
         *CLAIMS,
         "results/tables/paper_comparison.md",
+        # HTML views for the report (report.smk)
+        *expand("results/tables/{protocol}/{table}.html", protocol=PROTOCOLS, table=[*TABLES, "significance"]),
+        "results/tables/claims.html",
+        "results/tables/paper_comparison.html",
     ]
 
 
@@ -149,8 +175,9 @@ def last_outputs():
 def all_figures():
     return [
         *expand("figures/{protocol}/figure{fig}.{ext}", protocol=PROTOCOLS, fig=range(2, 8), ext=["png", "pdf"]),
-        *expand("figures/{protocol}/convergence_{dataset}.{ext}", protocol=PROTOCOLS, dataset=DATASETS,
-                ext=["png", "pdf"]),
+        *expand(
+            "figures/{protocol}/convergence_{dataset}.{ext}", protocol=PROTOCOLS, dataset=DATASETS, ext=["png", "pdf"]
+        ),
     ]
 
 

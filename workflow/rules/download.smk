@@ -4,6 +4,7 @@
 
 
 rule download_dataset:
+    """Download a built-in data set's file (or copy it from the mirror) and check its checksum."""
     output:
         "data/raw/{source}/{filename}",
     log:
@@ -23,6 +24,7 @@ rule download_dataset:
 
 
 rule extract_movielens:
+    """Extract MovieLens-1M's ratings.dat from the downloaded archive."""
     input:
         archive="data/raw/ml1m/ml-1m.zip",
     output:
@@ -38,6 +40,7 @@ rule extract_movielens:
 
 
 rule make_synthetic:
+    """Generate the built-in synthetic rating matrix (low rank plus noise) from config key synthetic."""
     output:
         ratings="data/synthetic/ratings.csv",
     log:

@@ -2,9 +2,13 @@
 # ours) and convergence curves, per protocol. Each figure is its own rule (its own report caption)
 # and job, so regenerating one never touches the others or the training.
 
+# Figures 2-4 (RMSE) and 5-7 (MAE): test error, epochs and seconds to the best validation error.
+_FIGURE_TOPIC = ["test", "epochs to the best validation", "seconds to the best validation"]
+
 for _fig in range(2, 8):
 
     rule:
+        f"""Figure {_fig} of the paper for a protocol: {_FIGURE_TOPIC[(_fig - 2) % 3]} {'RMSE' if _fig < 5 else 'MAE'} per data set and method."""
         name:
             f"plot_figure{_fig}"
         input:
@@ -34,6 +38,7 @@ for _fig in range(2, 8):
 
 
 rule plot_convergence:
+    """Validation RMSE against epoch and against seconds for every run of a data set, best epochs marked."""
     input:
         histories=lambda w: run_histories(w.protocol, w.dataset),
         summaries=lambda w: [h.replace("history.csv", "summary.json") for h in run_histories(w.protocol, w.dataset)],

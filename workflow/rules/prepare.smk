@@ -3,6 +3,7 @@
 
 
 rule prepare_dataset:
+    """Read a data set's raw file, check it, remap ids and write it with its Table 2 statistics."""
     input:
         raw=lambda w: dataset_raw(w.dataset),
     output:

@@ -3,6 +3,7 @@
 
 
 rule split_dataset:
+    """Split a data set into training, validation and test entries for one seed, with a checksum manifest."""
     input:
         data="results/prepared/{dataset}.npz",
     output:

@@ -2,8 +2,6 @@
 # by both protocols. A run that diverges is recorded as such (its summary says where and why) instead of
 # failing its job, so everything else is still tabulated; check_results then fails the workflow.
 
-NUMBA_CACHE = "results/.numba_cache"
-
 
 def train_input(w):
     inputs = {
@@ -18,6 +16,7 @@ def train_input(w):
 
 
 rule train:
+    """Train one method on one data set and seed under one protocol; write its per-epoch history and summary."""
     input:
         unpack(train_input),
     output:
@@ -39,7 +38,7 @@ rule train:
         # Declared range, else (None) the training ratings' own range: never the test entries'.
         # Used only when the protocol clips.
         rating_range=lambda w: spec(w.dataset).rating_range,
-        numba_cache=NUMBA_CACHE,
+        numba_cache=numba_cache,
     threads: config["training"]["threads"]
     resources:
         mem_mb=train_mem_mb,

@@ -16,7 +16,7 @@ os.environ["NUMBA_CACHE_DIR"] = numba_cache_dir(snakemake.params.numba_cache)
 from adago.dataset import load_ratings, rating_range_policy  # noqa: E402
 from adago.checksums import sha256_file  # noqa: E402
 from adago.optimizers import TrainConfig  # noqa: E402
-from adago.rulelog import run_logged  # noqa: E402
+from adago.rulelog import epoch_progress, run_logged  # noqa: E402
 from adago.runio import read_manifest, versions, write_run  # noqa: E402
 from adago.splitting import load_split  # noqa: E402
 from adago.stopping import Stopping  # noqa: E402
@@ -53,13 +53,17 @@ def main(log):
     train_part = part(split.train)
     # The same rule as the tuning code: the declared range, else the training ratings' (never test's).
     rating_range = rating_range_policy(snakemake.params.rating_range, train_part[2])
-    log.info("%s protocol, %s / %s / seed %d: %s; %s; stopping %s; hyperparameters %s from %s",
+    # The set-up goes to the log file only: the console gets a progress line every few epochs.
+    log.debug("%s protocol, %s / %s / seed %d: %s; %s; stopping %s; hyperparameters %s from %s",
              w.protocol, w.dataset, w.method, seed, split.counts(),
              f"predictions clipped to {rating_range}" if clip else "errors on raw predictions (no clipping)",
              stopping.to_dict(), config.to_dict(), source.get("path") or source["key"])
     compile_start = time.perf_counter()
     warm_up(config.to_dict(), os.environ["NUMBA_CACHE_DIR"])
-    log.info("kernels ready in %.1f s (compiled or loaded from the cache)", time.perf_counter() - compile_start)
+    log.debug("kernels ready in %.1f s (compiled or loaded from the cache)", time.perf_counter() - compile_start)
+    # Progress is not a result: read from the config, not a param, so changing it re-runs nothing.
+    progress = epoch_progress(log, snakemake.config["training"]["progress_every"],
+                              f"{w.protocol} {w.dataset}/{w.method}/seed{seed}")
     start = time.perf_counter()
     identity = {"protocol": w.protocol, "dataset": w.dataset, "method": w.method, "seed": seed,
                 "hyperparameters": config.to_dict(), "hyperparameters_source": source, "threads": snakemake.threads,
@@ -68,7 +72,7 @@ def main(log):
     try:
         result = train(train_part, part(split.validation), part(split.test), n_users=data.n_users,
                        n_items=data.n_items, config=config, seed=seed, rating_range=rating_range,
-                       threads=snakemake.threads, log=log.info, clip=clip, stopping=stopping)
+                       threads=snakemake.threads, log=progress, clip=clip, stopping=stopping)
     except DivergenceError as exc:
         summary = {**identity, "status": "diverged", "evaluation": evaluation, "best": None,
                    "epochs_run": exc.epoch - 1, "stop_reason": "diverged",
@@ -85,7 +89,8 @@ def main(log):
         "wall_seconds": wall,
     }
     write_run(result.history, summary, snakemake.output.history, snakemake.output.summary)
-    log.info("best RMSE %s; best MAE %s; %d epochs (%s), %.1f s",
+    log.info("%s protocol, %s/%s/seed%d: best RMSE %s; best MAE %s; %d epochs (%s), %.1f s",
+             w.protocol, w.dataset, w.method, seed,
              result.best["rmse"], result.best["mae"], result.epochs_run, result.stop_reason, wall)
 
 

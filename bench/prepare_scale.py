@@ -1,7 +1,7 @@
 """Wall time and peak memory of the prepare and split steps on a large rating file.
 
-    python benchmarks/make_large_ratings.py /tmp/r25m.csv --ratings 25000000
-    python benchmarks/prepare_scale.py /tmp/r25m.csv [--out DIR] [--rating-range 0.5 5]
+    python bench/make_large_ratings.py /tmp/r25m.csv --ratings 25000000
+    python bench/prepare_scale.py /tmp/r25m.csv [--out DIR] [--rating-range 0.5 5]
 
 Each step runs as the workflow runs it (``adago.steps.prepare.prepare_dataset`` / ``adago.steps.split.split_dataset``, one
 seed, default ratios and cold-start policy) in a fresh Python process; its peak resident memory is

@@ -1,6 +1,6 @@
 """Synthetic rating triples shaped like MovieLens-1M, -10M and -25M, with their skewed degrees.
 
-Imported by benchmarks/scale_speed.py; no files are written here.
+Imported by bench/scale_speed.py; no files are written here.
 
 User and item degrees follow log-normal weights (sigma 1.0 for users, 1.6 for items, as in
 benchmarks/make_large_ratings.py: a few heavy users and blockbuster items, a long tail), which is

@@ -1,6 +1,6 @@
 """Write a large MovieLens-like rating CSV for the prepare/split scale benchmark (not committed data).
 
-    python benchmarks/make_large_ratings.py OUT.csv --ratings 25000000 [--ids int|string] [--timestamp]
+    python bench/make_large_ratings.py OUT.csv --ratings 25000000 [--ids int|string] [--timestamp]
 
 Shape and skew follow MovieLens-25M scaled to ``--ratings``: about 153 ratings per user and 420 per
 item on average (ML-25M: 162,541 users, 59,047 items), user and item degrees log-normal (a few
@@ -8,7 +8,7 @@ blockbusters, a long tail; no item rated by more than 40% of the users), distinc
 pairs, half-star ratings 0.5-5. Rows are sorted by user, as in the GroupLens files. ``--ids string``
 writes 32-character hexadecimal ids (as hashed ids in exported logs), ``--ids int`` 1-based
 integers; ``--timestamp`` adds a fourth column. Deterministic in ``--seed``; 25M rows take about
-3.5 CPU minutes and 380 MB (integer ids). See benchmarks/prepare_scale.py.
+3.5 CPU minutes and 380 MB (integer ids). See bench/prepare_scale.py.
 """
 
 from __future__ import annotations

@@ -8,7 +8,7 @@ replay gives exactly what a run under that variant reports. Printed: mean over s
 metric's test error and best epoch per variant, and each variant's paired difference to the paper
 protocol's cell. Hyperparameters are the config's for the chosen protocol (``--protocol``).
 
-    python benchmarks/protocol_effects.py results/prepared/douban.npz results/splits/douban \\
+    python bench/protocol_effects.py results/prepared/douban.npz results/splits/douban \\
         --dataset douban --seeds 1 2 3 4 5 6 7 8 9 10 --workers 2 --out effects_douban.csv
 """
 

@@ -1,6 +1,6 @@
 """Seconds per training epoch of our optimisers against scikit-surprise SVD and cornac MF.
 
-    python benchmarks/epoch_speed.py [--epochs 7] [--douban PATH] [--threads 1] [--methods ...]
+    python bench/epoch_speed.py [--epochs 7] [--douban PATH] [--threads 1] [--methods ...]
 
 Data: (a) a synthetic matrix shaped like MovieLens-1M (6,040 x 3,952, 1,000,209 ratings, rank 20
 model), (b) Douban's 123,202 training ratings (from $ADAGO_MIRROR/douban/ or ../shared/data/douban/;

@@ -16,7 +16,7 @@ Needs the prepared data and the tuning seeds' splits, e.g. with config/ml1m_like
 
     snakemake --cores 2 --configfile config/ml1m_like.yaml results/prepared/douban.npz \\
         results/splits/douban/seed{1,2}.npz results/splits/douban/seed{1,2}.json ...
-    python benchmarks/tuning_cost.py --datasets douban ml1m_like --trials 8 --out tuning_cost.csv
+    python bench/tuning_cost.py --datasets douban ml1m_like --trials 8 --out tuning_cost.csv
 
 Each protocol's conventions come from ``--configfile`` through adago.protocols, as the tune rules
 pass them: fixed options (``run_settings``) and the stopping rule and clipping (``evaluation``).

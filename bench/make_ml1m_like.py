@@ -3,7 +3,7 @@
 MovieLens-1M cannot be downloaded on machines without internet access; this stands in for it when
 measuring the wall time of the full reproduction, through the workflow's custom-dataset path:
 
-    python benchmarks/make_ml1m_like.py data/custom/ml1m_like.csv
+    python bench/make_ml1m_like.py data/custom/ml1m_like.csv
     snakemake --cores 2 --configfile config/ml1m_like.yaml
 """
 

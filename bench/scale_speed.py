@@ -1,11 +1,11 @@
 """Cost per rating of one training epoch at 1M, 10M and 25M ratings, against cornac and Surprise.
 
-    python benchmarks/scale_speed.py [--quick] [--sizes 1M 10M 25M] [--methods ...] [--epochs 3]
+    python bench/scale_speed.py [--quick] [--sizes 1M 10M 25M] [--methods ...] [--epochs 3]
                                      [--no-references] [--csv PATH]
 
 ``--quick``: sizes 1M and 10M, 2 epochs (a few minutes). The full run peaks at 1.6 GB (25M, cornac's
 float64 copy of the triples); one size is in memory at a time.
-Data: benchmarks/skewed_ratings.py - MovieLens-1M, -10M and -25M shapes (users x items) with
+Data: bench/skewed_ratings.py - MovieLens-1M, -10M and -25M shapes (users x items) with
 log-normal user and item degrees, generated in memory (nothing is written).
 Each method runs ``--epochs`` epochs of a real training run (``adago.training._Run``: the same
 allocation, reshuffle and epoch kernels as ``train``, JIT compiled beforehand, one thread, rank 20,
