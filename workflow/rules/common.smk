@@ -16,8 +16,11 @@ from adago.config import (
     mirror_dir,
     prepare_options,
     split_options,
+    tuning_settings,
 )
 from adago.protocols import evaluation, run_settings
+from adago.tuning.space import space_to_json
+from adago.tuning.trials import trial_ids as budget_trial_ids
 
 # Validate before anything else: a bad key fails here, naming the key, before any job runs.
 config.update(check_config(config, load_schema(workflow.source_path("../schemas/config.schema.yaml"))))
@@ -137,8 +140,17 @@ def expected_runs(protocol, datasets=None):
         "seeds": SEEDS,
         "evaluation": evaluation(config, protocol),
         # A tuned run's settings are those of its best.json (tune.smk), known once the tune stage ran.
-        "runs": {d: {m: {"best_json": best_json(protocol, d, m)} if is_tuned(protocol, m)
-                     else run_settings(config, protocol, d, m) for m in METHODS} for d in datasets or DATASETS},
+        "runs": {
+            d: {
+                m: (
+                    {"best_json": best_json(protocol, d, m)}
+                    if is_tuned(protocol, m)
+                    else run_settings(config, protocol, d, m)
+                )
+                for m in METHODS
+            }
+            for d in datasets or DATASETS
+        },
     }
 
 
@@ -256,3 +268,83 @@ def tune_runtime(wildcards, input, attempt):
     epochs = run_settings(config, wildcards.protocol, wildcards.dataset, wildcards.method)["max_epochs"]
     seeds = len(input.splits)
     return _scaled(10, seeds * epochs * TRAIN_SECONDS_PER_EPOCH_MB / 60, input.size_mb, attempt)
+
+
+# ---- the tune stage's settings and paths (rules in tune.smk; docs/TUNING.md) ----
+
+# protocol -> validated tuning block (check_config has already refused a bad one, naming the key).
+TUNING = tuning_settings(config)
+# The adago modules a trial job reaches (adago.codedeps): the trainer's and the tuning package's.
+TUNE_CODE = script_code("tune_trial.py")
+SELECT_CODE = script_code("select_hyperparameters.py")
+
+
+def is_tuned(protocol, method):
+    """True if the final runs of ``method`` under ``protocol`` take their settings from best.json:
+    tuning is enabled and the protocol leaves the method something to tune (not ALS under 'paper')."""
+    return TUNING[protocol].enabled and method in TUNING[protocol].spaces
+
+
+def tuning_dir(w):
+    return f"results/tuning/{w.protocol}/{w.dataset}/{w.method}"
+
+
+def best_json(protocol, dataset, method):
+    return f"results/tuning/{protocol}/{dataset}/{method}/best.json"
+
+
+def all_tuning():
+    """trials.csv and best.json of every tuned (protocol, data set, method) of the config."""
+    return [
+        f"results/tuning/{p}/{d}/{m}/{name}"
+        for p in PROTOCOLS
+        if TUNING[p].enabled
+        for d in DATASETS
+        for m in METHODS
+        if is_tuned(p, m)
+        for name in ("trials.csv", "best.json")
+    ]
+
+
+def tuning_trial_files(w, round_=None):
+    ids = budget_trial_ids(TUNING[w.protocol].trials, TUNING[w.protocol].refine_trials)
+    return [f"{tuning_dir(w)}/trials/{t}.json" for t in ids if round_ is None or t.startswith(f"r{round_}")]
+
+
+def tune_trial_input(w):
+    # Only the training and validation parts of these splits are read (adago.tuning.evaluate).
+    seeds = TUNING[w.protocol].seeds
+    inputs = {
+        "data": f"results/prepared/{w.dataset}.npz",
+        "splits": [f"results/splits/{w.dataset}/seed{s}.npz" for s in seeds],
+        "manifests": [f"results/splits/{w.dataset}/seed{s}.json" for s in seeds],
+    }
+    if w.trial.startswith("r2"):
+        inputs["round1_best"] = f"{tuning_dir(w)}/round1.json"
+    return inputs
+
+
+def tune_space(w):
+    if w.method not in TUNING[w.protocol].spaces:
+        raise ValueError(
+            f"{w.method} has nothing to tune under the {w.protocol} protocol "
+            f"(open options: none); its runs use hyperparameters.{w.protocol}"
+        )
+    return space_to_json(TUNING[w.protocol].spaces[w.method])
+
+
+def tune_base(w):
+    space = TUNING[w.protocol].spaces[w.method]
+    return {k: v for k, v in run_settings(config, w.protocol, w.dataset, w.method).items() if k not in space}
+
+
+def train_input(w):
+    inputs = {
+        "data": f"results/prepared/{w.dataset}.npz",
+        "split": f"results/splits/{w.dataset}/seed{w.seed}.npz",
+        "manifest": f"results/splits/{w.dataset}/seed{w.seed}.json",
+    }
+    # With tuning enabled, the tune stage's choice (workflow/rules/tune.smk) replaces the config's values.
+    if is_tuned(w.protocol, w.method):
+        inputs["best"] = best_json(w.protocol, w.dataset, w.method)
+    return inputs

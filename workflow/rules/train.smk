@@ -3,18 +3,6 @@
 # failing its job, so everything else is still tabulated; check_results then fails the workflow.
 
 
-def train_input(w):
-    inputs = {
-        "data": f"results/prepared/{w.dataset}.npz",
-        "split": f"results/splits/{w.dataset}/seed{w.seed}.npz",
-        "manifest": f"results/splits/{w.dataset}/seed{w.seed}.json",
-    }
-    # With tuning enabled, the tune stage's choice (workflow/rules/tune.smk) replaces the config's values.
-    if is_tuned(w.protocol, w.method):
-        inputs["best"] = best_json(w.protocol, w.dataset, w.method)
-    return inputs
-
-
 rule train:
     """Train one method on one data set and seed under one protocol; write its per-epoch history and summary."""
     input:
@@ -31,8 +19,9 @@ rule train:
         # Only this run's slice of the config: editing another protocol's or method's settings
         # re-runs nothing here.
         # (None when tuned: the settings are best.json's, an input.)
-        hyperparameters=lambda w: None if is_tuned(w.protocol, w.method) else run_settings(
-            config, w.protocol, w.dataset, w.method),
+        hyperparameters=lambda w: (
+            None if is_tuned(w.protocol, w.method) else run_settings(config, w.protocol, w.dataset, w.method)
+        ),
         # Stopping rule and clipping of the protocol.
         evaluation=lambda w: evaluation(config, w.protocol),
         # Declared range, else (None) the training ratings' own range: never the test entries'.

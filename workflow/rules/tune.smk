@@ -13,79 +13,13 @@
 # whatever the budget and a larger budget only adds jobs. A trial's params are the method's own space
 # and settings only: editing one method's space re-runs that method's trials and final runs, nothing else.
 
-from adago.config import tuning_settings
-from adago.tuning.space import space_to_json
-from adago.tuning.trials import trial_ids as budget_trial_ids
-
-# protocol -> validated tuning block (check_config has already refused a bad one, naming the key).
-TUNING = tuning_settings(config)
-# The adago modules a trial job reaches (adago.codedeps): the trainer's and the tuning package's.
-TUNE_CODE = script_code("tune_trial.py")
-SELECT_CODE = script_code("select_hyperparameters.py")
-
 
 wildcard_constraints:
     trial=r"r[12]t\d\d+",
 
 
-def is_tuned(protocol, method):
-    """True if the final runs of ``method`` under ``protocol`` take their settings from best.json:
-    tuning is enabled and the protocol leaves the method something to tune (not ALS under 'paper')."""
-    return TUNING[protocol].enabled and method in TUNING[protocol].spaces
-
-
-def tuning_dir(w):
-    return f"results/tuning/{w.protocol}/{w.dataset}/{w.method}"
-
-
-def best_json(protocol, dataset, method):
-    return f"results/tuning/{protocol}/{dataset}/{method}/best.json"
-
-
-def all_tuning():
-    """trials.csv and best.json of every tuned (protocol, data set, method) of the config."""
-    return [
-        f"results/tuning/{p}/{d}/{m}/{name}"
-        for p in PROTOCOLS
-        if TUNING[p].enabled
-        for d in DATASETS
-        for m in METHODS
-        if is_tuned(p, m)
-        for name in ("trials.csv", "best.json")
-    ]
-
-
-def tuning_trial_files(w, round_=None):
-    ids = budget_trial_ids(TUNING[w.protocol].trials, TUNING[w.protocol].refine_trials)
-    return [f"{tuning_dir(w)}/trials/{t}.json" for t in ids if round_ is None or t.startswith(f"r{round_}")]
-
-
-def tune_trial_input(w):
-    # Only the training and validation parts of these splits are read (adago.tuning.evaluate).
-    seeds = TUNING[w.protocol].seeds
-    inputs = {
-        "data": f"results/prepared/{w.dataset}.npz",
-        "splits": [f"results/splits/{w.dataset}/seed{s}.npz" for s in seeds],
-        "manifests": [f"results/splits/{w.dataset}/seed{s}.json" for s in seeds],
-    }
-    if w.trial.startswith("r2"):
-        inputs["round1_best"] = f"{tuning_dir(w)}/round1.json"
-    return inputs
-
-
-def tune_space(w):
-    if w.method not in TUNING[w.protocol].spaces:
-        raise ValueError(f"{w.method} has nothing to tune under the {w.protocol} protocol "
-                         f"(open options: none); its runs use hyperparameters.{w.protocol}")
-    return space_to_json(TUNING[w.protocol].spaces[w.method])
-
-
-def tune_base(w):
-    space = TUNING[w.protocol].spaces[w.method]
-    return {k: v for k, v in run_settings(config, w.protocol, w.dataset, w.method).items() if k not in space}
-
-
 rule tune_trial:
+    """Train one trial's hyperparameters on the tuning seeds' training parts; score them on validation only."""
     input:
         unpack(tune_trial_input),
     output:
@@ -111,7 +45,7 @@ rule tune_trial:
         # Declared range, else (None) the tuning seeds' training ratings' range (never test entries').
         rating_range=lambda w: spec(w.dataset).rating_range,
         context=lambda w: {"dataset": w.dataset, "protocol": w.protocol},
-        numba_cache=NUMBA_CACHE,
+        numba_cache=numba_cache,
     threads: config["training"]["threads"]
     resources:
         mem_mb=train_mem_mb,
@@ -123,6 +57,7 @@ rule tune_trial:
 
 
 rule select_round1:
+    """Pick the best trial of round 1, around which round 2 draws its trials."""
     input:
         trials=lambda w: tuning_trial_files(w, 1),
     output:
@@ -146,6 +81,7 @@ rule select_round1:
 
 
 rule select_hyperparameters:
+    """Tabulate every trial of one method (trials.csv) and choose its hyperparameters by validation score (best.json)."""
     input:
         trials=tuning_trial_files,
     output:
