@@ -10,24 +10,51 @@ allocation keeps its cache in the node's temporary directory (``$TMPDIR``, else 
 only by the jobs on that node (a group submission), where the lock works; a job outside SLURM uses
 the workflow's own directory. ``NUMBA_CACHE_DIR`` set by the user wins over both.
 
+Inside whichever directory is chosen, the kernels live in a subdirectory named for a digest of the
+package's source (``kernels-<digest>``). Numba checks a cached kernel against the modification time
+of its own file only: a kernel in ``adam.py`` that calls a function of ``shared.py`` keeps its cached
+machine code after ``shared.py`` changes (Numba's documented limit on caching across files). Snakemake
+re-runs training after such an edit (the rule's ``code`` param), and without the digest the re-run
+would silently load the old kernel. With it, any change of the package's source starts a fresh cache.
+
 No Numba import here: Numba reads ``NUMBA_CACHE_DIR`` when it is first imported, so the choice has
 to be made before.
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
 import tempfile
 from collections.abc import Mapping
+from pathlib import Path
+
+PACKAGE_DIR = Path(__file__).resolve().parent
 
 
-def numba_cache_dir(workflow_cache: str, environ: Mapping[str, str] | None = None) -> str:
-    """The cache directory for this process: ``$NUMBA_CACHE_DIR`` if set; inside a SLURM job
-    (``$SLURM_JOB_ID`` set) ``<tmp>/adago-numba-<uid>`` on the node; else ``workflow_cache``."""
+def source_digest(package_dir: Path = PACKAGE_DIR) -> str:
+    """16 hex digits of sha256 over every ``.py`` file of the package (relative path and bytes, sorted
+    by path): a kernel's cache is valid only for the exact source it was compiled from."""
+    h = hashlib.sha256()
+    for path in sorted(package_dir.rglob("*.py")):
+        if "__pycache__" in path.parts:
+            continue
+        h.update(path.relative_to(package_dir).as_posix().encode() + b"\0")
+        h.update(path.read_bytes() + b"\0")
+    return h.hexdigest()[:16]
+
+
+def numba_cache_dir(workflow_cache: str, environ: Mapping[str, str] | None = None,
+                    package_dir: Path = PACKAGE_DIR) -> str:
+    """The cache directory for this process: ``<base>/kernels-<source digest>``, where base is
+    ``$NUMBA_CACHE_DIR`` if set; inside a SLURM job (``$SLURM_JOB_ID`` set) ``<tmp>/adago-numba-<uid>``
+    on the node; else ``workflow_cache``. A base that already is this digest's directory is kept."""
     env = os.environ if environ is None else environ
     if env.get("NUMBA_CACHE_DIR"):
-        return env["NUMBA_CACHE_DIR"]
-    if env.get("SLURM_JOB_ID"):
-        tmp = env.get("TMPDIR") or tempfile.gettempdir()
-        return os.path.join(tmp, f"adago-numba-{os.getuid()}")
-    return workflow_cache
+        base = env["NUMBA_CACHE_DIR"]
+    elif env.get("SLURM_JOB_ID"):
+        base = os.path.join(env.get("TMPDIR") or tempfile.gettempdir(), f"adago-numba-{os.getuid()}")
+    else:
+        base = workflow_cache
+    leaf = f"kernels-{source_digest(package_dir)}"
+    return base if os.path.basename(os.path.normpath(base)) == leaf else os.path.join(base, leaf)
