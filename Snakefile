@@ -76,6 +76,7 @@ rule download:
 
 # Only the tune stage: every trials.csv and best.json of the config (tuning.enabled: true).
 rule tune:
+    """Only the tune stage: every trial, trials.csv and best.json of each tuned method (no final runs)."""
     input:
         all_tuning(),
 

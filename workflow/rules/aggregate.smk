@@ -23,7 +23,7 @@ rule aggregate_runs:
         "logs/aggregate/{protocol}/aggregate_runs.log",
     params:
         code=script_code("aggregate_runs.py"),
-        expected=lambda w: expected_runs(w.protocol),
+        expected=lambda w, output: expected_runs(w.protocol, prefix=output_prefix(output)),
     conda:
         "../../envs/adago.yaml"
     script:

@@ -130,11 +130,21 @@ def stale_run_files(wildcards=None):
     ]
 
 
-def expected_runs(protocol, datasets=None):
+def output_prefix(output):
+    """The path prefix Snakemake gives this workflow's files ('' unless it runs as a module with a
+    prefix): what precedes results/ or figures/ in the job's first output. Params are not prefixed
+    by Snakemake, so paths handed over in params need it added."""
+    path = str(output[0])
+    cut = max(path.rfind("results/"), path.rfind("figures/"))
+    return path[:cut] if cut > 0 else ""
+
+
+def expected_runs(protocol, datasets=None, prefix=""):
     """What the config asks of the runs of ``protocol``: their seeds, evaluation and each (data set,
-    method)'s hyperparameters, or for a tuned one the best.json that holds them. A param of the rules
-    that read runs, so changing any run's settings re-makes them, and they check
-    (adago.runio.check_runs) that every summary matches it."""
+    method)'s hyperparameters, or for a tuned one the best.json that holds them (its path as the
+    training job saw it: with the module ``prefix``). A param of the rules that read runs, so
+    changing any run's settings re-makes them, and they check (adago.runio.check_runs) that every
+    summary matches it."""
     return {
         "protocol": protocol,
         "seeds": SEEDS,
@@ -143,7 +153,7 @@ def expected_runs(protocol, datasets=None):
         "runs": {
             d: {
                 m: (
-                    {"best_json": best_json(protocol, d, m)}
+                    {"best_json": prefix + best_json(protocol, d, m)}
                     if is_tuned(protocol, m)
                     else run_settings(config, protocol, d, m)
                 )

@@ -59,7 +59,7 @@ rule plot_convergence:
         methods=METHODS,
         seeds=SEEDS,
         # The runs read must be the ones the config asks for (adago.runio.check_runs).
-        expected=lambda w: expected_runs(w.protocol, [w.dataset]),
+        expected=lambda w, output: expected_runs(w.protocol, [w.dataset], prefix=output_prefix(output)),
     conda:
         "../../envs/adago.yaml"
     script:
