@@ -63,11 +63,20 @@ def script_code(script):
 NUMBA_CACHE = "results/.numba_cache"
 
 
+def output_prefix(output):
+    """The path prefix Snakemake gives this workflow's files ('' unless it runs as a module with a
+    prefix): what precedes results/ or figures/ in the job's first output. Params are not prefixed
+    by Snakemake, so paths handed over in params need it added."""
+    # The last results/ or figures/ is this workflow's: wildcard values never hold a slash.
+    path = str(output[0])
+    cut = max(path.rfind("results/"), path.rfind("figures/"))
+    return path[:cut] if cut > 0 else ""
+
+
 def numba_cache(wildcards, output):
     """NUMBA_CACHE beside the job's own results/ directory, so under the prefix when another workflow
-    uses this one as a module (Snakemake prefixes outputs, not params). The last "results/" of the
-    first output is this workflow's: wildcard values never hold a slash."""
-    return output[0].rsplit("results/", 1)[0] + NUMBA_CACHE
+    uses this one as a module."""
+    return output_prefix(output) + NUMBA_CACHE
 
 
 def spec(dataset):
@@ -128,15 +137,6 @@ def stale_run_files(wildcards=None):
         for f in run_files(p)
         if not os.path.exists(f)
     ]
-
-
-def output_prefix(output):
-    """The path prefix Snakemake gives this workflow's files ('' unless it runs as a module with a
-    prefix): what precedes results/ or figures/ in the job's first output. Params are not prefixed
-    by Snakemake, so paths handed over in params need it added."""
-    path = str(output[0])
-    cut = max(path.rfind("results/"), path.rfind("figures/"))
-    return path[:cut] if cut > 0 else ""
 
 
 def expected_runs(protocol, datasets=None, prefix=""):
