@@ -211,7 +211,9 @@ def workflow_inputs(tmp_path_factory):
     return root
 
 
-def _trial_job(root, trial, round1_best=None):
+def _trial_job(root, trial, monkeypatch, round1_best=None):
+    # The script points NUMBA_CACHE_DIR at its cache for its own process; monkeypatch takes it back.
+    monkeypatch.setenv("NUMBA_CACHE_DIR", str(root / "numba"))
     inputs = {"data": str(root / "data.npz"), "splits": [str(root / f"seed{s}.npz") for s in (1, 2)],
               "manifests": [str(root / f"seed{s}.json") for s in (1, 2)]}
     if round1_best:
@@ -232,11 +234,11 @@ def _select_job(root, paths, ids, outputs):
     runpy.run_path(str(SCRIPTS / "select_hyperparameters.py"), init_globals={"snakemake": sm})
 
 
-def test_the_rule_scripts_run_two_rounds_from_files(workflow_inputs):
+def test_the_rule_scripts_run_two_rounds_from_files(workflow_inputs, monkeypatch):
     root = workflow_inputs
-    round1 = [_trial_job(root, t) for t in ("r1t00", "r1t01", "r1t02")]
+    round1 = [_trial_job(root, t, monkeypatch) for t in ("r1t00", "r1t01", "r1t02")]
     _select_job(root, round1, ["r1t00", "r1t01", "r1t02"], {"best": str(root / "round1.json")})
-    round2 = [_trial_job(root, "r2t00", root / "round1.json")]
+    round2 = [_trial_job(root, "r2t00", monkeypatch, root / "round1.json")]
     _select_job(root, round1 + round2, ["r1t00", "r1t01", "r1t02", "r2t00"],
                 {"trials": str(root / "trials.csv"), "best": str(root / "best.json")})
     r1 = read_best(root / "round1.json")
@@ -250,9 +252,9 @@ def test_the_rule_scripts_run_two_rounds_from_files(workflow_inputs):
     assert best["context"] == {"dataset": "toy", "protocol": "tuned"}
 
 
-def test_the_select_script_refuses_a_missing_trial_naming_it(workflow_inputs):
+def test_the_select_script_refuses_a_missing_trial_naming_it(workflow_inputs, monkeypatch):
     root = workflow_inputs
-    path = _trial_job(root, "r1t00")
+    path = _trial_job(root, "r1t00", monkeypatch)
     with pytest.raises(SystemExit):
         _select_job(root, [path], ["r1t00", "r1t01"], {"best": str(root / "partial.json")})
     assert "missing ['r1t01']" in (root / "select.log").read_text()
