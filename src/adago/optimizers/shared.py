@@ -28,6 +28,7 @@ from llvmlite import ir
 from llvmlite.binding import llvm_version_info
 from numba import njit, prange, types
 from numba.core import cgutils
+from numba.core import config as numba_config
 from numba.extending import intrinsic
 
 # Numba options of every kernel. cache=True writes to NUMBA_CACHE_DIR when set (Numba reads it itself).
@@ -56,8 +57,13 @@ _CACHE_LINE = 64
 _PREFETCH_NAME = "llvm.prefetch.p0" if llvm_version_info[0] >= 15 else "llvm.prefetch.p0i8"
 
 
+def _prefetch_hint(arr, row, offset):
+    """prefetch without Numba (NUMBA_DISABLE_JIT=1, e.g. the mutation tests' pure-Python stage):
+    a cache hint has nothing to do in Python, and an intrinsic cannot be called there."""
+
+
 @intrinsic
-def prefetch(typingctx, arr, row, offset):
+def _prefetch_intrinsic(typingctx, arr, row, offset):
     """llvm.prefetch (for writing, keep in all cache levels) of the byte at ``offset`` bytes
     from the start of arr[row] (the first element of that first-dimension row)."""
     if not (isinstance(arr, types.Array) and isinstance(row, types.Integer)
@@ -85,6 +91,9 @@ def prefetch(typingctx, arr, row, offset):
         return context.get_dummy_value()
 
     return sig, codegen
+
+
+prefetch = _prefetch_hint if numba_config.DISABLE_JIT else _prefetch_intrinsic
 
 
 @njit(inline="always", **JIT)
@@ -217,9 +226,9 @@ def bucket_shuffle(users, items, ratings, state, packed, bucket, bits):
     for k in range(n):
         p = fill[bucket[k]]
         fill[bucket[k]] = p + 1
-        packed[p].u = users[k]
-        packed[p].i = items[k]
-        packed[p].r = ratings[k]
+        packed[p]["u"] = users[k]
+        packed[p]["i"] = items[k]
+        packed[p]["r"] = ratings[k]
     # Step 3: 32-bit draws for Lemire's bounded integer (as _below), two per 64-bit output.
     spare = np.uint64(0)
     have = False
@@ -249,9 +258,9 @@ def bucket_shuffle(users, items, ratings, state, packed, bucket, bits):
             users[p] = users[j]
             items[p] = items[j]
             ratings[p] = ratings[j]
-            users[j] = packed[p].u
-            items[j] = packed[p].i
-            ratings[j] = packed[p].r
+            users[j] = packed[p]["u"]
+            items[j] = packed[p]["i"]
+            ratings[j] = packed[p]["r"]
 
 
 def shuffle_scratch(n: int, rating_dtype) -> tuple[np.ndarray, np.ndarray]:
