@@ -116,4 +116,4 @@ def test_log_receives_one_line_per_epoch():
 def test_everything_after_the_data_is_keyword_only():
     tr, va, _ = tiny_split()
     with pytest.raises(TypeError):
-        train(tr, va, None, N_USERS, N_ITEMS, CONFIG, 0)  # noqa: the point is the positional call
+        train(tr, va, None, N_USERS, N_ITEMS, CONFIG, 0)  # the point is the positional call
