@@ -28,7 +28,7 @@ import numpy as np
 from numba import njit
 
 from adago.optimizers.adam import ROOT_FOURTH, ROOT_POW, ROOT_SQRT, adam_coordinate, bias_correction_table
-from adago.optimizers.shared import JIT, prefetch, prefetch_ahead, splitmix64
+from adago.optimizers.shared import JIT, prefetch, prefetch_ahead, prefetch_pays, splitmix64
 
 
 @njit(**JIT)
@@ -82,13 +82,13 @@ def hessian_vector_product(p, q, e, reg, zp, zq, zbu, zbi, use_bias, hp, hq):
 @njit(inline="always", **JIT)
 def _adahessian_pass(users, items, ratings, U, V, BU, BV, mu, t_user, t_item, t_global, bc1, bc2,
                      lr, reg, beta1, beta2, eps, half_power, kind, per_row, use_bias,
-                     probes, state, Z, zb, D, db):
+                     probes, state, Z, zb, D, db, prefetching):
     """One pass of per-rating AdaHessian over the (already shuffled) training triples.
 
     For each rating: D = (1/probes) sum over probes of z * Hz (the closed form above, z drawn by
     draw_probe into the buffers Z, zb; D and db hold the sums), then for every coordinate the
     Adam-style rule (adam_coordinate) with the gradient g and x = D; step counters and bias
-    corrections exactly as in adam._adam_pass. Both rows use the pre-step values.
+    corrections exactly as in adam._adam_pass, prefetching too. Both rows use the pre-step values.
     """
     R = U.shape[2]
     one = U.dtype.type(1.0)
@@ -99,10 +99,11 @@ def _adahessian_pass(users, items, ratings, U, V, BU, BV, mu, t_user, t_item, t_
     last1 = bc1.shape[0] - 1
     last2 = bc2.shape[0] - 1
     for n in range(users.shape[0]):
-        un, inn = prefetch_ahead(users, items, n, U, V)
-        if per_row and un >= 0:
-            prefetch(t_user, un, 0)
-            prefetch(t_item, inn, 0)
+        if prefetching:
+            un, inn = prefetch_ahead(users, items, n, U, V)
+            if per_row and un >= 0:
+                prefetch(t_user, un, 0)
+                prefetch(t_item, inn, 0)
         u = users[n]
         i = items[n]
         # Step counters, corrections and prediction exactly as in adam._adam_pass, written out
@@ -163,23 +164,38 @@ def _adahessian_pass(users, items, ratings, U, V, BU, BV, mu, t_user, t_item, t_
                 b1c, beta2, b2c, eps, half_power, kind)
 
 
+@njit(inline="always", **JIT)
+def _adahessian_epoch(users, items, ratings, U, V, BU, BV, mu, t_user, t_item, t_global, bc1, bc2,
+                      lr, reg, beta1, beta2, eps, half_power, kind, per_row, use_bias,
+                      probes, state, Z, zb, D, db):
+    """_adahessian_pass, prefetching only where it pays (shared.prefetch_pays): two inlined copies."""
+    if prefetch_pays(U, V):
+        _adahessian_pass(users, items, ratings, U, V, BU, BV, mu, t_user, t_item, t_global, bc1, bc2, lr,
+                         reg, beta1, beta2, eps, half_power, kind, per_row, use_bias, probes, state, Z, zb,
+                         D, db, True)
+    else:
+        _adahessian_pass(users, items, ratings, U, V, BU, BV, mu, t_user, t_item, t_global, bc1, bc2, lr,
+                         reg, beta1, beta2, eps, half_power, kind, per_row, use_bias, probes, state, Z, zb,
+                         D, db, False)
+
+
 @njit(**JIT)
 def epoch_adahessian_rating(users, items, ratings, U, V, BU, BV, mu, t_user, t_item, t_global,
                             bc1, bc2, lr, reg, beta1, beta2, eps, half_power, per_row, use_bias,
                             probes, state, Z, zb, D, db):
     """Per-rating AdaHessian pass (see _adahessian_pass) with hessian power k = 2 * half_power."""
     if half_power == U.dtype.type(0.5):
-        _adahessian_pass(users, items, ratings, U, V, BU, BV, mu, t_user, t_item, t_global, bc1,
-                         bc2, lr, reg, beta1, beta2, eps, half_power, ROOT_SQRT, per_row, use_bias,
-                         probes, state, Z, zb, D, db)
+        _adahessian_epoch(users, items, ratings, U, V, BU, BV, mu, t_user, t_item, t_global, bc1,
+                          bc2, lr, reg, beta1, beta2, eps, half_power, ROOT_SQRT, per_row, use_bias,
+                          probes, state, Z, zb, D, db)
     elif half_power == U.dtype.type(0.25):
-        _adahessian_pass(users, items, ratings, U, V, BU, BV, mu, t_user, t_item, t_global, bc1,
-                         bc2, lr, reg, beta1, beta2, eps, half_power, ROOT_FOURTH, per_row,
-                         use_bias, probes, state, Z, zb, D, db)
+        _adahessian_epoch(users, items, ratings, U, V, BU, BV, mu, t_user, t_item, t_global, bc1,
+                          bc2, lr, reg, beta1, beta2, eps, half_power, ROOT_FOURTH, per_row,
+                          use_bias, probes, state, Z, zb, D, db)
     else:
-        _adahessian_pass(users, items, ratings, U, V, BU, BV, mu, t_user, t_item, t_global, bc1,
-                         bc2, lr, reg, beta1, beta2, eps, half_power, ROOT_POW, per_row, use_bias,
-                         probes, state, Z, zb, D, db)
+        _adahessian_epoch(users, items, ratings, U, V, BU, BV, mu, t_user, t_item, t_global, bc1,
+                          bc2, lr, reg, beta1, beta2, eps, half_power, ROOT_POW, per_row, use_bias,
+                          probes, state, Z, zb, D, db)
 
 
 class AdaHessian:

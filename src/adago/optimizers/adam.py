@@ -14,7 +14,7 @@ import math
 import numpy as np
 from numba import njit, prange
 
-from adago.optimizers.shared import JIT, FullBatch, prefetch, prefetch_ahead
+from adago.optimizers.shared import JIT, FullBatch, prefetch, prefetch_ahead, prefetch_pays
 
 # Longest bias-correction table (see bias_correction_table).
 _BC_TABLE_MAX = 1 << 22
@@ -74,7 +74,7 @@ def adam_coordinate(y, m, s, g, x, c1, c2, lr, beta1, b1c, beta2, b2c, eps, half
 @njit(inline="always", **JIT)
 def _adam_pass(users, items, ratings, U, V, BU, BV, mu, t_user, t_item, t_global, bc1, bc2,
                lr, reg, beta1, beta2, eps, curv_shift, half_power, gauss_newton, kind,
-               per_row, use_bias):
+               per_row, use_bias, prefetching):
     """One pass of per-rating Adam (``gauss_newton=False``) or AdaGO (``True``).
 
     Packed state: U[u] = [p_u, m, s] (slots 0, 1, 2), V[i] = [q_i, m, s], BU[u] = [b_u, m, s],
@@ -89,8 +89,9 @@ def _adam_pass(users, items, ratings, U, V, BU, BV, mu, t_user, t_item, t_global
     (t_user[u], t_item[i], incremented here), else one counter t_global[0] incremented per rating.
     bc1[t] = 1/(1 - beta1^t), bc2[t] = 1/(1 - beta2^t), t clamped to the tables' last entry (see
     bias_correction_table).
-    Inlined into the kernels below with ``gauss_newton`` and the root ``kind`` as compile-time
-    constants, so each kernel holds branch-free update loops (which vectorise).
+    Inlined into the kernels below with ``gauss_newton``, the root ``kind`` and ``prefetching``
+    (see sgd._sgd_epoch) as compile-time constants, so each kernel holds branch-free update loops
+    (which vectorise).
     """
     R = U.shape[2]
     one = U.dtype.type(1.0)
@@ -99,10 +100,11 @@ def _adam_pass(users, items, ratings, U, V, BU, BV, mu, t_user, t_item, t_global
     last1 = bc1.shape[0] - 1
     last2 = bc2.shape[0] - 1
     for n in range(users.shape[0]):
-        un, inn = prefetch_ahead(users, items, n, U, V)
-        if per_row and un >= 0:
-            prefetch(t_user, un, 0)
-            prefetch(t_item, inn, 0)
+        if prefetching:
+            un, inn = prefetch_ahead(users, items, n, U, V)
+            if per_row and un >= 0:
+                prefetch(t_user, un, 0)
+                prefetch(t_item, inn, 0)
         u = users[n]
         i = items[n]
         # Written out: an inlined helper taking the counter arrays cost 1.4x (reference counting).
@@ -159,13 +161,25 @@ def _adam_pass(users, items, ratings, U, V, BU, BV, mu, t_user, t_item, t_global
                 b1c, beta2, b2c, eps, half_power, kind)
 
 
+@njit(inline="always", **JIT)
+def _adam_epoch(users, items, ratings, U, V, BU, BV, mu, t_user, t_item, t_global, bc1, bc2,
+                lr, reg, beta1, beta2, eps, curv_shift, half_power, gauss_newton, kind, per_row, use_bias):
+    """_adam_pass, prefetching only where it pays (shared.prefetch_pays): two inlined copies."""
+    if prefetch_pays(U, V):
+        _adam_pass(users, items, ratings, U, V, BU, BV, mu, t_user, t_item, t_global, bc1, bc2, lr, reg,
+                   beta1, beta2, eps, curv_shift, half_power, gauss_newton, kind, per_row, use_bias, True)
+    else:
+        _adam_pass(users, items, ratings, U, V, BU, BV, mu, t_user, t_item, t_global, bc1, bc2, lr, reg,
+                   beta1, beta2, eps, curv_shift, half_power, gauss_newton, kind, per_row, use_bias, False)
+
+
 @njit(**JIT)
 def epoch_adam_rating(users, items, ratings, U, V, BU, BV, mu, t_user, t_item, t_global, bc1, bc2,
                       lr, reg, beta1, beta2, eps, curv_shift, half_power, per_row, use_bias):
     """Per-rating Adam pass (see _adam_pass); ``curv_shift`` and ``half_power`` are ignored."""
-    _adam_pass(users, items, ratings, U, V, BU, BV, mu, t_user, t_item, t_global, bc1, bc2,
-               lr, reg, beta1, beta2, eps, curv_shift, U.dtype.type(0.5), False, ROOT_SQRT,
-               per_row, use_bias)
+    _adam_epoch(users, items, ratings, U, V, BU, BV, mu, t_user, t_item, t_global, bc1, bc2,
+                lr, reg, beta1, beta2, eps, curv_shift, U.dtype.type(0.5), False, ROOT_SQRT,
+                per_row, use_bias)
 
 
 @njit(**JIT)
@@ -173,17 +187,17 @@ def epoch_adago_rating(users, items, ratings, U, V, BU, BV, mu, t_user, t_item, 
                        lr, reg, beta1, omega, eps, curv_shift, half_power, per_row, use_bias):
     """Per-rating AdaGO pass (see _adam_pass) with hessian power k = 2 * half_power."""
     if half_power == U.dtype.type(0.5):
-        _adam_pass(users, items, ratings, U, V, BU, BV, mu, t_user, t_item, t_global, bc1, bc2,
-                   lr, reg, beta1, omega, eps, curv_shift, half_power, True, ROOT_SQRT,
-                   per_row, use_bias)
+        _adam_epoch(users, items, ratings, U, V, BU, BV, mu, t_user, t_item, t_global, bc1, bc2,
+                    lr, reg, beta1, omega, eps, curv_shift, half_power, True, ROOT_SQRT,
+                    per_row, use_bias)
     elif half_power == U.dtype.type(0.25):
-        _adam_pass(users, items, ratings, U, V, BU, BV, mu, t_user, t_item, t_global, bc1, bc2,
-                   lr, reg, beta1, omega, eps, curv_shift, half_power, True, ROOT_FOURTH,
-                   per_row, use_bias)
+        _adam_epoch(users, items, ratings, U, V, BU, BV, mu, t_user, t_item, t_global, bc1, bc2,
+                    lr, reg, beta1, omega, eps, curv_shift, half_power, True, ROOT_FOURTH,
+                    per_row, use_bias)
     else:
-        _adam_pass(users, items, ratings, U, V, BU, BV, mu, t_user, t_item, t_global, bc1, bc2,
-                   lr, reg, beta1, omega, eps, curv_shift, half_power, True, ROOT_POW,
-                   per_row, use_bias)
+        _adam_epoch(users, items, ratings, U, V, BU, BV, mu, t_user, t_item, t_global, bc1, bc2,
+                    lr, reg, beta1, omega, eps, curv_shift, half_power, True, ROOT_POW,
+                    per_row, use_bias)
 
 
 @njit(**JIT, parallel=True)

@@ -9,14 +9,14 @@ from __future__ import annotations
 
 from numba import njit, prange
 
-from adago.optimizers.shared import JIT, FullBatch, prefetch_ahead
+from adago.optimizers.shared import JIT, FullBatch, prefetch_ahead, prefetch_pays
 
 SGD_PLAIN, SGD_MOMENTUM, SGD_NESTEROV = 0, 1, 2
 VARIANTS = {"plain": SGD_PLAIN, "momentum": SGD_MOMENTUM, "nesterov": SGD_NESTEROV}
 
 
 @njit(inline="always", **JIT)
-def _sgd_pass(users, items, ratings, U, V, BU, BV, mu, lr, reg, momentum, variant, use_bias):
+def _sgd_pass(users, items, ratings, U, V, BU, BV, mu, lr, reg, momentum, variant, use_bias, prefetching):
     """One pass of per-rating SGD over the (already shuffled) training triples.
 
     Packed state: U[u] = [p_u, v_u] (slot 0 factors, slot 1 velocity; velocity unused by plain
@@ -28,13 +28,15 @@ def _sgd_pass(users, items, ratings, U, V, BU, BV, mu, lr, reg, momentum, varian
       nesterov:  v' <- momentum v - lr g ;  y <- y - momentum v + (1 + momentum) v' ; v <- v'
     Only the touched rows change; both gradients use the pre-step values.
     Inlined into one kernel per variant below, so ``variant`` is a compile-time constant and
-    each kernel contains only its own update loop (1.4x faster than a runtime switch).
+    each kernel contains only its own update loop (1.4x faster than a runtime switch); likewise
+    ``prefetching`` (rows of later ratings asked for ahead, see _sgd_epoch).
     """
     R = U.shape[2]
     one = U.dtype.type(1.0)
     mom1 = one + momentum
     for n in range(users.shape[0]):
-        prefetch_ahead(users, items, n, U, V)
+        if prefetching:
+            prefetch_ahead(users, items, n, U, V)
         u = users[n]
         i = items[n]
         a = U[u]
@@ -78,22 +80,31 @@ def _sgd_pass(users, items, ratings, U, V, BU, BV, mu, lr, reg, momentum, varian
             _sgd_scalar(BV, i, reg * BV[i, 0] - e, lr, momentum, variant)
 
 
+@njit(inline="always", **JIT)
+def _sgd_epoch(users, items, ratings, U, V, BU, BV, mu, lr, reg, momentum, variant, use_bias):
+    """_sgd_pass, prefetching only where it pays (shared.prefetch_pays): two inlined copies."""
+    if prefetch_pays(U, V):
+        _sgd_pass(users, items, ratings, U, V, BU, BV, mu, lr, reg, momentum, variant, use_bias, True)
+    else:
+        _sgd_pass(users, items, ratings, U, V, BU, BV, mu, lr, reg, momentum, variant, use_bias, False)
+
+
 @njit(**JIT)
 def epoch_sgd_plain(users, items, ratings, U, V, BU, BV, mu, lr, reg, momentum, use_bias):
     """Per-rating plain SGD pass (see _sgd_pass); ``momentum`` is ignored."""
-    _sgd_pass(users, items, ratings, U, V, BU, BV, mu, lr, reg, momentum, SGD_PLAIN, use_bias)
+    _sgd_epoch(users, items, ratings, U, V, BU, BV, mu, lr, reg, momentum, SGD_PLAIN, use_bias)
 
 
 @njit(**JIT)
 def epoch_sgd_momentum(users, items, ratings, U, V, BU, BV, mu, lr, reg, momentum, use_bias):
     """Per-rating momentum SGD pass (see _sgd_pass)."""
-    _sgd_pass(users, items, ratings, U, V, BU, BV, mu, lr, reg, momentum, SGD_MOMENTUM, use_bias)
+    _sgd_epoch(users, items, ratings, U, V, BU, BV, mu, lr, reg, momentum, SGD_MOMENTUM, use_bias)
 
 
 @njit(**JIT)
 def epoch_sgd_nesterov(users, items, ratings, U, V, BU, BV, mu, lr, reg, momentum, use_bias):
     """Per-rating Nesterov-momentum SGD pass (see _sgd_pass)."""
-    _sgd_pass(users, items, ratings, U, V, BU, BV, mu, lr, reg, momentum, SGD_NESTEROV, use_bias)
+    _sgd_epoch(users, items, ratings, U, V, BU, BV, mu, lr, reg, momentum, SGD_NESTEROV, use_bias)
 
 
 EPOCH_SGD = {SGD_PLAIN: epoch_sgd_plain, SGD_MOMENTUM: epoch_sgd_momentum,
