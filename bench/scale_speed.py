@@ -3,16 +3,18 @@
     python bench/scale_speed.py [--quick] [--sizes 1M 10M 25M] [--methods ...] [--epochs 3]
                                      [--no-references] [--csv PATH]
 
-``--quick``: sizes 1M and 10M, 2 epochs (a few minutes). The full run peaks at 1.6 GB (25M, cornac's
-float64 copy of the triples); one size is in memory at a time.
+``--quick``: sizes 1M and 10M, 2 epochs (a few minutes). One size is in memory at a time, every
+method's run of it at once (the full run peaks at a few GB at 25M).
 Data: bench/skewed_ratings.py - MovieLens-1M, -10M and -25M shapes (users x items) with
 log-normal user and item degrees, generated in memory (nothing is written).
 Each method runs ``--epochs`` epochs of a real training run (``adago.training._Run``: the same
 allocation, reshuffle and epoch kernels as ``train``, JIT compiled beforehand, one thread, rank 20,
 float32, default hyperparameters) without the per-epoch evaluation, which is not part of an epoch.
-For each epoch the wall clock and this thread's CPU time (``time.thread_time``) are taken; the
-table shows the minimum over epochs of each. CPU time is what to compare on a busy machine (other
-processes inflate the wall clock, and the CPU time only through shared caches).
+The methods and references take their epochs in turn (one epoch of each, then the next of each),
+so drifts of the machine's speed reach all of them alike. For each epoch the wall clock and this
+thread's CPU time (``time.thread_time``) are taken; the table shows the minimum over epochs of
+each. CPU time is what to compare on a busy machine (other processes inflate the wall clock, and
+the CPU time only through shared caches).
 Columns: ns per rating (CPU); ``vs 1M``: the same method's CPU ns per rating relative to the first
 size (the linear-cost target is <= 1.3); ``vs cornac``: CPU time relative to cornac MF on the same
 data in the same run; ``shuffle``: CPU ns per rating of the reshuffle this size uses (bucketed
@@ -60,30 +62,36 @@ def load() -> float:
     return os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
 
 
-def time_method(options: dict, data, n_users: int, n_items: int, epochs: int):
-    """(min wall s, min CPU s per epoch, CPU s of the shipped shuffle, CPU s of Fisher-Yates)."""
-    cfg = TrainConfig(**options, max_epochs=epochs)
-    dtype = np.dtype(cfg.dtype)
-    warm_up_kernels(cfg, dtype, with_test=False)
-    tr = _triples(data, "train", n_users, n_items, dtype)
-    val = tuple(a[:1000] for a in tr)
-    run = _Run(tr, val, None, n_users, n_items, cfg, 0, (1.0, 5.0), None)
-    wall, cpu = [], []
-    for epoch in range(1, epochs + 1):
+class MethodTimer:
+    """One of our methods, ready to run epochs of a real training run (``_Run``) one at a time."""
+
+    def __init__(self, options: dict, data, n_users: int, n_items: int, epochs: int):
+        self.cfg = TrainConfig(**options, max_epochs=epochs)
+        dtype = np.dtype(self.cfg.dtype)
+        warm_up_kernels(self.cfg, dtype, with_test=False)
+        tr = _triples(data, "train", n_users, n_items, dtype)
+        val = tuple(a[:1000] for a in tr)
+        self.run = _Run(tr, val, None, n_users, n_items, self.cfg, 0, (1.0, 5.0), None)
+        self.epoch = 0
+
+    def time_epoch(self) -> tuple[float, float]:
+        """(wall, CPU) seconds of the run's next epoch."""
+        self.epoch += 1
         w, c = time.perf_counter(), time.thread_time()
-        if cfg.batch == "rating":
-            run._epoch_rating()
+        if self.cfg.batch == "rating":
+            self.run._epoch_rating()
         else:
-            run._epoch_full(epoch)
-        cpu.append(time.thread_time() - c)
-        wall.append(time.perf_counter() - w)
-    shuffle = fy = None
-    if cfg.batch == "rating":
+            self.run._epoch_full(self.epoch)
+        return time.perf_counter() - w, time.thread_time() - c
+
+    def shuffles(self) -> tuple[float | None, float | None]:
+        """CPU seconds of the shipped reshuffle and of plain Fisher-Yates alone (min of 2 each)."""
+        if self.cfg.batch != "rating":
+            return None, None
+        run = self.run
         shuffle = min(_time_shuffle(run, run.shuffle) for _ in range(2))
         fy = min(_time_shuffle(run, lambda t, s: K.fisher_yates(*t, s)) for _ in range(2))
-    del run, tr
-    gc.collect()
-    return min(wall), min(cpu), shuffle, fy
+        return shuffle, fy
 
 
 def _time_shuffle(run, shuffle) -> float:
@@ -95,49 +103,71 @@ def _time_shuffle(run, shuffle) -> float:
     return time.thread_time() - c
 
 
-def time_cornac(data, n_users, n_items, epochs):
-    """Min (wall, CPU) seconds of one cornac MF iteration, or None if cornac is not installed."""
-    try:
-        from cornac.data import Dataset
-        from cornac.models import MF
-    except ImportError:
-        return None
-    users, items, ratings = data
-    # Built from the arrays directly: Dataset.from_uir would hold 25M Python tuples.
-    train_set = Dataset(n_users, n_items, {k: k for k in range(n_users)}, {k: k for k in range(n_items)},
-                        (users.astype(np.int64), items.astype(np.int64), ratings.astype(np.float64)),
-                        seed=0)
-    model = MF(k=20, max_iter=1, use_bias=False, num_threads=1, seed=0)
-    wall, cpu = [], []
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # "Model is already fitted": re-fitting is the point
-        model.fit(train_set)
-        for _ in range(epochs):
+class CornacTimer:
+    """cornac MF, one ``fit`` of one iteration per epoch; ``None`` from ``make`` if not installed."""
+
+    @staticmethod
+    def make(data, n_users, n_items):
+        try:
+            from cornac.data import Dataset
+            from cornac.models import MF
+        except ImportError:
+            return None
+        timer = CornacTimer()
+        users, items, ratings = data
+        # Built from the arrays directly: Dataset.from_uir would hold 25M Python tuples.
+        timer.train_set = Dataset(n_users, n_items, {k: k for k in range(n_users)},
+                                  {k: k for k in range(n_items)},
+                                  (users.astype(np.int64), items.astype(np.int64), ratings.astype(np.float64)),
+                                  seed=0)
+        timer.model = MF(k=20, max_iter=1, use_bias=False, num_threads=1, seed=0)
+        timer.time_epoch()  # the first fit allocates the model
+        return timer
+
+    def time_epoch(self) -> tuple[float, float]:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # "Model is already fitted": re-fitting is the point
             w, c = time.perf_counter(), time.thread_time()
-            model.fit(train_set)
-            cpu.append(time.thread_time() - c)
-            wall.append(time.perf_counter() - w)
-    return min(wall), min(cpu)
+            self.model.fit(self.train_set)
+            return time.perf_counter() - w, time.thread_time() - c
 
 
-def time_surprise(data, epochs):
-    """Min (wall, CPU) seconds of one Surprise SVD epoch, or None if Surprise is not installed."""
-    try:
-        import pandas as pd
-        from surprise import SVD, Dataset, Reader
-    except ImportError:
-        return None
-    users, items, ratings = data
-    frame = pd.DataFrame({"u": users, "i": items, "r": ratings.astype(np.float64)})
-    trainset = Dataset.load_from_df(frame, Reader(rating_scale=(1, 5))).build_full_trainset()
-    del frame
-    wall, cpu = [], []
-    for _ in range(epochs):
+class SurpriseTimer:
+    """Surprise SVD, one ``fit`` with one epoch per epoch; ``None`` from ``make`` if not installed."""
+
+    @staticmethod
+    def make(data):
+        try:
+            import pandas as pd
+            from surprise import Dataset, Reader
+        except ImportError:
+            return None
+        timer = SurpriseTimer()
+        users, items, ratings = data
+        frame = pd.DataFrame({"u": users, "i": items, "r": ratings.astype(np.float64)})
+        timer.trainset = Dataset.load_from_df(frame, Reader(rating_scale=(1, 5))).build_full_trainset()
+        return timer
+
+    def time_epoch(self) -> tuple[float, float]:
+        from surprise import SVD
+
         w, c = time.perf_counter(), time.thread_time()
-        SVD(n_factors=20, n_epochs=1, biased=False, random_state=0).fit(trainset)
-        cpu.append(time.thread_time() - c)
-        wall.append(time.perf_counter() - w)
-    return min(wall), min(cpu)
+        SVD(n_factors=20, n_epochs=1, biased=False, random_state=0).fit(self.trainset)
+        return time.perf_counter() - w, time.thread_time() - c
+
+
+def time_round_robin(timers: dict, epochs: int) -> dict:
+    """{name: (min wall, min CPU)} over ``epochs`` epochs of every timer, taken in turn.
+
+    One epoch of each, then the next of each, ...: this machine's speed drifts by up to 1.7x over
+    minutes (other tenants), and taking the methods in turn exposes each to the same drift, so the
+    ratios of one run compare like with like.
+    """
+    times = {name: [] for name in timers}
+    for _ in range(epochs):
+        for name, timer in timers.items():
+            times[name].append(timer.time_epoch())
+    return {name: (min(w for w, _ in t), min(c for _, c in t)) for name, t in times.items()}
 
 
 def markdown(rows) -> str:
@@ -170,19 +200,24 @@ def main(argv=None) -> int:
         n, n_users, n_items = SHAPES[size]
         print(f"{size}: generating {n:,} ratings ({n_users:,} users x {n_items:,} items)...", flush=True)
         data = skewed_ratings(n, n_users, n_items, seed=0)
-        timed = []
-        for method in args.methods:
-            timed.append((method, *time_method(METHODS[method], data, n_users, n_items, epochs)))
-            print(f"  {method}: {timed[-1][2]:.3f} s CPU per epoch (load {load():.1f})", flush=True)
+        timers = {method: MethodTimer(METHODS[method], data, n_users, n_items, epochs) for method in args.methods}
         if not args.no_references:
-            for name in ("cornac MF", "Surprise SVD"):
-                if name == "Surprise SVD" and size != sizes[0]:
-                    continue  # 1M only: at 10M it would take minutes per epoch
-                ref = (time_cornac(data, n_users, n_items, epochs) if name == "cornac MF"
-                       else time_surprise(data, epochs))
-                print(f"  {name}: " + ("not installed" if ref is None else f"{ref[1]:.3f} s CPU"), flush=True)
-                if ref is not None:
-                    timed.append((name, *ref, None, None))
+            refs = {"cornac MF": CornacTimer.make(data, n_users, n_items)}
+            if size == sizes[0]:  # Surprise at the first size only: at 10M it takes minutes per epoch
+                refs["Surprise SVD"] = SurpriseTimer.make(data)
+            for name, timer in refs.items():
+                if timer is None:
+                    print(f"  {name}: not installed", flush=True)
+                else:
+                    timers[name] = timer
+        best = time_round_robin(timers, epochs)
+        timed = []
+        for name, (wall, cpu) in best.items():
+            shuf, fy = timers[name].shuffles() if isinstance(timers[name], MethodTimer) else (None, None)
+            timed.append((name, wall, cpu, shuf, fy))
+            print(f"  {name}: {cpu:.3f} s CPU per epoch", flush=True)
+        del timers
+        gc.collect()
         cornac = next((t[2] for t in timed if t[0] == "cornac MF"), None)
         def ns(seconds, n=n):
             return None if seconds is None else seconds / n * 1e9
@@ -201,8 +236,8 @@ def main(argv=None) -> int:
         if r["method"] in first:
             r["vs_first_size"] = r["cpu_ns_per_rating"] / first[r["method"]]
 
-    print(f"\nCPU time, one thread, rank 20, float32; load average (1 min) at the end {load():.2f}"
-          " (absolute numbers are under that load; ratios are measured side by side in this run)\n")
+    print(f"\nCPU time, one thread, rank 20, float32, min over {epochs} epochs taken in turn; load average "
+          f"(1 min) at the end {load():.2f} (absolute numbers drift with the machine; ratios are side by side)\n")
     print(markdown(rows))
     if args.csv:
         with open(args.csv, "w", newline="") as fh:
