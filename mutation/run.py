@@ -89,14 +89,16 @@ def copy_tree(out: Path, tests_from: str | None = None) -> Path:
 
 
 def present_tests(tree: Path, name: str, m: dict) -> None:
-    """Drop a stage's test files that this tree does not have (an older suite from --tests-from)."""
+    """Drop a stage's test files that this tree does not have (an older suite from --tests-from),
+    and a stage left without any (an older suite may lack a fast stage's test files)."""
     for stage in m["stages"]:
         missing = [t for t in stage["tests"] if not (tree / t).is_file()]
         if missing:
             print(f"{name}: not in this suite, left out: {' '.join(missing)}", flush=True)
             stage["tests"] = [t for t in stage["tests"] if t not in missing]
-        if not stage["tests"]:
-            sys.exit(f"{name}: none of the stage's test files exist in {tree}")
+    if not any(stage["tests"] for stage in m["stages"]):
+        sys.exit(f"{name}: none of the stages' test files exist in {tree}")
+    m["stages"] = [stage for stage in m["stages"] if stage["tests"]]
 
 
 def restore_pristine(out: Path, spec: dict) -> None:
