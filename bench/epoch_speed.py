@@ -5,35 +5,34 @@
 Data: (a) a synthetic matrix shaped like MovieLens-1M (6,040 x 3,952, 1,000,209 ratings, rank 20
 model), (b) Douban's 123,202 training ratings (from $ADAGO_MIRROR/douban/ or ../shared/data/douban/;
 skipped with a message if the file is missing).
-Ours: epochs timed by ``adago.training.train`` itself (its ``seconds`` column: reshuffle + pass, or
-for ALS a user sweep + an item sweep; evaluation excluded, JIT compilation done beforehand by
-train's warm-up); the median of ``--epochs`` epochs. Rows ending in "-2-threads" run with two
-Numba threads (only ALS and full-batch kernels use them; per-rating passes are sequential).
+Ours: epochs of a real training run (bench/scale_speed.MethodTimer: ``adago.training._Run``, the
+same allocation, reshuffle and epoch kernels as ``train``, JIT compiled beforehand, evaluation not
+included; for ALS a user sweep + an item sweep). Rows ending in "-2-threads" run with two Numba
+threads (only ALS and full-batch kernels use them; per-rating passes are sequential).
 References, same data, one thread: ``surprise.SVD(n_factors=20, n_epochs=1,
 biased=False).fit(trainset)`` and ``cornac.models.MF(k=20, max_iter=1, use_bias=False,
 num_threads=1).fit(train_set)`` per epoch (trainset building excluded; cornac's one iteration is
 one pass over all ratings in a fixed order, no shuffle; Surprise re-initialises its factors in
 every fit, which is included). Both are optional: "not installed" is printed if absent.
+Every method and reference takes its epochs in turn (one of each, then the next of each), and the
+minimum wall time per epoch is kept: this shared machine's speed drifts over minutes, and taking
+turns exposes all of them to the same drift.
 Benchmark-only dependencies: ``pip install -e .[bench]`` (or a separate venv, see docs/METHODS.md).
-Prints wall-clock seconds; on a busy machine the numbers rise for every library alike, compare ratios.
+Prints wall-clock seconds; compare the ratios, which are measured side by side.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
-import statistics
 import sys
-import time
-import warnings
 from pathlib import Path
 
 import numpy as np
 
-from adago.optimizers import TrainConfig
 from adago.sources import resolve_mirror
 from adago.synthetic import low_rank_ratings
-from adago.training import train
+from scale_speed import CornacTimer, MethodTimer, SurpriseTimer, time_round_robin
 
 REPO = Path(__file__).resolve().parent.parent
 DEFAULT_DOUBAN = (resolve_mirror() or REPO.parent / "shared" / "data") / "douban" / "training_test_dataset.mat"
@@ -69,55 +68,23 @@ def load_douban(path: Path):
     return users.astype(np.int32), items.astype(np.int32), M[users, items], M.shape[0], M.shape[1]
 
 
-def time_ours(method, data, epochs, threads):
+def epoch_times(data, methods, epochs, threads, references) -> dict:
+    """{name: min wall seconds per epoch} of our methods (and the references), epochs taken in turn."""
     users, items, ratings, n_users, n_items = data
-    # A small validation set keeps the (untimed) per-epoch evaluation short; no early stopping.
-    val = (users[:1000], items[:1000], ratings[:1000])
-    options = dict(METHODS[method])
-    threads = options.pop("threads", threads)
-    cfg = TrainConfig(**options, max_epochs=epochs, patience=epochs + 1)
-    result = train((users, items, ratings), val, None, n_users=n_users, n_items=n_items,
-                   config=cfg, seed=0, threads=threads)
-    per_epoch = np.diff(np.concatenate([[0.0], result.history["seconds"].to_numpy()]))
-    return statistics.median(per_epoch)
-
-
-def time_surprise(data, epochs):
-    try:
-        import pandas as pd
-        from surprise import SVD, Dataset, Reader
-    except ImportError:
-        return None
-    users, items, ratings, _, _ = data
-    df = pd.DataFrame({"u": users, "i": items, "r": ratings})
-    trainset = Dataset.load_from_df(df, Reader(rating_scale=(1, 5))).build_full_trainset()
-    times = []
-    for _ in range(epochs):
-        algo = SVD(n_factors=20, n_epochs=1, biased=False, random_state=0)
-        start = time.perf_counter()
-        algo.fit(trainset)
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
-
-
-def time_cornac(data, epochs):
-    try:
-        from cornac.data import Dataset as CornacDataset
-        from cornac.models import MF
-    except ImportError:
-        return None
-    users, items, ratings, _, _ = data
-    train_set = CornacDataset.from_uir(zip(users.tolist(), items.tolist(), ratings.tolist()), seed=0)
-    model = MF(k=20, max_iter=1, use_bias=False, num_threads=1, seed=0)
-    times = []
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # "Model is already fitted": re-fitting is the point
-        model.fit(train_set)  # first call allocates the factors; later fits continue training
-        for _ in range(epochs):
-            start = time.perf_counter()
-            model.fit(train_set)
-            times.append(time.perf_counter() - start)
-    return statistics.median(times)
+    triples = (users, items, ratings)
+    timers = {}
+    for method in methods:
+        options = dict(METHODS[method])
+        timers[method] = MethodTimer(options, triples, n_users, n_items, epochs,
+                                     threads=options.pop("threads", threads))
+    if references:
+        for label, timer in (("Surprise SVD", SurpriseTimer.make(triples)),
+                             ("cornac MF", CornacTimer.make(triples, n_users, n_items))):
+            if timer is None:
+                print(f"  {label}: not installed", flush=True)
+            else:
+                timers[label] = timer
+    return {name: wall for name, (wall, _cpu) in time_round_robin(timers, epochs).items()}
 
 
 def ratio(ours, ref):
@@ -126,7 +93,7 @@ def ratio(ours, ref):
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--epochs", type=int, default=7, help="epochs timed per method (median)")
+    ap.add_argument("--epochs", type=int, default=7, help="epochs timed per method, taken in turn (minimum)")
     ap.add_argument("--douban", type=Path, default=DEFAULT_DOUBAN, help="Douban .mat file")
     ap.add_argument("--threads", type=int, default=1, help="Numba threads for our runs")
     ap.add_argument("--methods", nargs="+", default=list(METHODS), choices=list(METHODS))
@@ -147,20 +114,14 @@ def main(argv=None) -> int:
     print(f"threads={args.threads} epochs={args.epochs} load average (1 min) {load:.2f}")
     rows = []
     for name, data in datasets:
-        refs = {"surprise": None, "cornac": None}
-        if not args.skip_references:
-            refs["surprise"] = time_surprise(data, args.epochs)
-            refs["cornac"] = time_cornac(data, args.epochs)
-        for method in args.methods:
-            sec = time_ours(method, data, args.epochs, args.threads)
-            rows.append((name, method, sec, ratio(sec, refs["surprise"]), ratio(sec, refs["cornac"])))
+        times = epoch_times(data, args.methods, args.epochs, args.threads, not args.skip_references)
+        refs = {ref: times.get(ref) for ref in ("Surprise SVD", "cornac MF")}
+        for method, sec in times.items():
+            rows.append((name, method, sec, ratio(sec, refs["Surprise SVD"]), ratio(sec, refs["cornac MF"])))
             print(f"  {name} {method}: {sec:.4f} s/epoch", flush=True)
-        for ref, sec in refs.items():
-            label = "Surprise SVD" if ref == "surprise" else "cornac MF"
-            if sec is None:
+        for label, sec in refs.items():
+            if sec is None and not args.skip_references:
                 rows.append((name, label, None, "not installed", ""))
-            else:
-                rows.append((name, label, sec, ratio(sec, refs["surprise"]), ratio(sec, refs["cornac"])))
 
     print()
     header = f"{'dataset':<16} {'method':<14} {'s/epoch':>9} {'vs Surprise SVD':>16} {'vs cornac MF':>13}"

@@ -37,6 +37,7 @@ import sys
 import time
 import warnings
 
+import numba
 import numpy as np
 
 from adago.optimizers import TrainConfig
@@ -65,7 +66,8 @@ def load() -> float:
 class MethodTimer:
     """One of our methods, ready to run epochs of a real training run (``_Run``) one at a time."""
 
-    def __init__(self, options: dict, data, n_users: int, n_items: int, epochs: int):
+    def __init__(self, options: dict, data, n_users: int, n_items: int, epochs: int, threads: int = 1):
+        self.threads = threads  # Numba threads (only ALS and full-batch kernels use more than one)
         self.cfg = TrainConfig(**options, max_epochs=epochs)
         dtype = np.dtype(self.cfg.dtype)
         warm_up_kernels(self.cfg, dtype, with_test=False)
@@ -77,6 +79,7 @@ class MethodTimer:
     def time_epoch(self) -> tuple[float, float]:
         """(wall, CPU) seconds of the run's next epoch."""
         self.epoch += 1
+        numba.set_num_threads(self.threads)
         w, c = time.perf_counter(), time.thread_time()
         if self.cfg.batch == "rating":
             self.run._epoch_rating()
