@@ -96,3 +96,35 @@ def test_max_epochs_ends_a_run_whose_metrics_never_stall():
 def test_bad_stopping_options_name_their_key(options, key):
     with pytest.raises(ConfigError, match=key.replace(".", r"\.")):
         Stopping.from_mapping(options, where="stopping")
+
+
+def test_authors_rule_does_not_count_a_gain_of_exactly_tol():
+    # 1.0 - 0.75 is exactly 0.25 in binary floating point: equal to tol, so not "larger than tol".
+    epochs_run, _, out = replay([1.0, 0.75, 0.75, 0.75, 0.75], [1.0] * 5, tol=0.25, patience=2, max_epochs=5,
+                                stopping=Stopping(monitor=["rmse"]))
+    assert (out["rmse"]["epoch"], out["rmse"]["value"], epochs_run) == (1, 1.0, 4)
+
+
+def test_running_best_rule_does_not_count_a_gain_of_exactly_tol():
+    epochs_run, _, out = replay([1.0, 0.75, 0.5, 0.5], [1.0] * 4, tol=0.25, patience=2, max_epochs=4,
+                                stopping=Stopping(monitor=["rmse"], rule="running-best"))
+    # Both gains equal tol: stalled at epochs 2 and 3, stop at 3, the running best still moved to 0.5.
+    assert (epochs_run, out["rmse"]["epoch"], out["rmse"]["value"]) == (3, 3, 0.5)
+
+
+@pytest.mark.parametrize("rule", ["authors", "running-best"])
+def test_joint_stopping_waits_for_the_later_metric_however_long_the_first_has_stalled(rule):
+    # RMSE stalls from epoch 2 on; MAE gains until epoch 6. Joint: stop once MAE has stalled too,
+    # although RMSE's stall has by then run far past the patience.
+    rmse = [1.0] * 12
+    mae = [1.0, 0.9, 0.8, 0.7, 0.6, 0.5] + [0.5] * 6
+    epochs_run, reason, out = run(rmse, mae, patience=2, rule=rule, mode="joint")
+    expected = 9 if rule == "authors" else 8  # the authors' off-by-one: stall > patience
+    assert (epochs_run, reason) == (expected, "converged")
+    assert out["rmse"]["stop_epoch"] == out["mae"]["stop_epoch"] == expected
+
+
+@pytest.mark.parametrize("rule", ["authors", "running-best"])
+def test_a_rule_that_stalled_before_min_epochs_stops_at_min_epochs(rule):
+    epochs_run, reason, _ = run([1.0] * 12, monitor=["rmse"], patience=2, rule=rule, min_epochs=8)
+    assert (epochs_run, reason) == (8, "converged")

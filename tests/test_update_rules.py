@@ -66,3 +66,28 @@ def test_one_sgd_epoch_matches_the_documented_rule(variant):
         return y + v_new if variant == "momentum" else y - mu * v + (1 + mu) * v_new
 
     assert _max_error(run, _hand_pass(run.tr, params, sgd)) < 1e-12
+
+
+@pytest.mark.parametrize("beta", [0.9, 0.999, 0.9999])
+def test_the_bias_correction_table_ends_where_the_factor_rounds_to_one(beta):
+    from adago.optimizers.adam import bias_correction_table
+
+    table = bias_correction_table(beta, np.float64)
+    t = np.arange(1, len(table))
+    np.testing.assert_allclose(table[1:], 1.0 / (1.0 - beta ** t), rtol=1e-12)
+    # Clamping a later t to the last entry is exact: the last entries are 1 to working precision.
+    assert table[-1] == table[-2] == 1.0 and table[-3] > 1.0
+
+
+def test_the_bias_correction_table_is_cut_at_2_to_the_22_entries_with_the_documented_error():
+    from adago.optimizers.adam import bias_correction_table
+
+    beta = 1.0 - 1e-6  # the exact factor reaches 1 only after ~3.7e7 steps
+    table = bias_correction_table(beta, np.float64)
+    assert len(table) == 2**22
+    x = beta ** (2**22 - 1)
+    for t in (2**22, 2**23, 2**26):
+        exact = 1.0 / (1.0 - beta**t)
+        assert 0.0 <= table[-1] / exact - 1.0 <= x / (1.0 - x)
+    # Short of the cut the table is whole: beta = 1 - 1e-5 needs about 3.7 million entries.
+    assert len(bias_correction_table(1.0 - 1e-5, np.float64)) < 2**22
