@@ -42,6 +42,12 @@ def _big_rows(slots: int):
     return rows // 2, rows - rows // 2
 
 
+def _adam_state(n_users, n_items):
+    """Fresh step counters (per user, per item, global) and the tables of beta1 = 0.9, beta2 = 0.999."""
+    counters = [np.zeros(n_users, np.int64), np.zeros(n_items, np.int64), np.zeros(1, np.int64)]
+    return counters, A.bias_correction_table(0.9, np.float64), A.bias_correction_table(0.999, np.float64)
+
+
 def _copies(arrays):
     return [a.copy() for a in arrays]
 
@@ -73,35 +79,40 @@ def test_an_sgd_pass_updates_the_same_with_and_without_prefetching(variant):
     _assert_identical(kernel, off)
 
 
+def _agree_with_and_without_prefetching(run_pass, state):
+    """run_pass(prefetching) updates fresh copies of ``state`` and returns every array it wrote."""
+    on, off = run_pass(True), run_pass(False)
+    _assert_identical(on, off)
+    assert not np.array_equal(on[0], state[0])  # the pass did update
+
+
 @pytest.mark.parametrize("gauss_newton, per_row", [(False, True), (True, True), (True, False)])
 def test_an_adam_or_adago_pass_updates_the_same_with_and_without_prefetching(gauss_newton, per_row):
     n_users, n_items = _big_rows(3)
     triples, state = _state(3, n_users, n_items)
     f = np.float64
-    bc1, bc2 = A.bias_correction_table(0.9, np.float64), A.bias_correction_table(0.999, np.float64)
-    results = []
-    for prefetching in (True, False):
+
+    def run_pass(prefetching):
         arrays = _copies(state)
-        counters = [np.zeros(n_users, np.int64), np.zeros(n_items, np.int64), np.zeros(1, np.int64)]
-        A._adam_pass(*triples, *arrays[:4], f(3.2), *counters, bc1, bc2, f(0.001), f(0.02), f(0.9),
+        counters, bc1, bc2 = _adam_state(n_users, n_items)
+        A._adam_pass(*triples, *arrays, f(3.2), *counters, bc1, bc2, f(0.001), f(0.02), f(0.9),
                      f(0.999), f(1e-8), f(0.1), f(0.5), gauss_newton, A.ROOT_SQRT, per_row, True, prefetching)
-        results.append(arrays + counters)
-    _assert_identical(*results)
-    assert not np.array_equal(results[0][0], state[0])
+        return arrays + counters
+
+    _agree_with_and_without_prefetching(run_pass, state)
 
 
 def test_an_adahessian_pass_updates_the_same_with_and_without_prefetching():
     n_users, n_items = _big_rows(3)
     triples, state = _state(3, n_users, n_items)
     f = np.float64
-    bc1, bc2 = A.bias_correction_table(0.9, np.float64), A.bias_correction_table(0.999, np.float64)
-    results = []
-    for prefetching in (True, False):
+
+    def run_pass(prefetching):
         arrays = _copies(state)
-        counters = [np.zeros(n_users, np.int64), np.zeros(n_items, np.int64), np.zeros(1, np.int64)]
+        counters, bc1, bc2 = _adam_state(n_users, n_items)
         probe = [np.array([11], np.uint64), np.zeros((2, RANK)), np.zeros(2), np.zeros((2, RANK)), np.zeros(2)]
-        H._adahessian_pass(*triples, *arrays[:4], f(3.2), *counters, bc1, bc2, f(0.001), f(0.02), f(0.9),
+        H._adahessian_pass(*triples, *arrays, f(3.2), *counters, bc1, bc2, f(0.001), f(0.02), f(0.9),
                            f(0.999), f(1e-8), f(0.5), A.ROOT_SQRT, True, True, 1, *probe, prefetching)
-        results.append(arrays + counters + probe[:1])
-    _assert_identical(*results)
-    assert not np.array_equal(results[0][0], state[0])
+        return arrays + counters + probe[:1]
+
+    _agree_with_and_without_prefetching(run_pass, state)
