@@ -48,8 +48,8 @@ JIT = {
 # ---------------------------------------------------------------------------------- prefetching
 # How many ratings ahead a per-rating pass asks for the rows it will update. With the rows of
 # 70k users out of L2, prefetching cut SGD's pass at 10M ratings from 55-68 to 20-22 ns per rating
-# and AdaGO's from 220-246 to 95-108 (under load; at 1M still 1.1-1.5x); distances 4 and 16 were
-# no better than 8.
+# and AdaGO's from 220-246 to 95-108 (under load); distances 4 and 16 were no better than 8. At 1M
+# ratings it costs instead (PREFETCH_MIN_BYTES).
 PREFETCH_DISTANCE = 8
 _CACHE_LINE = 64
 # Below this many bytes of U and V together the passes do not prefetch: measured on ML-1M-shaped data
