@@ -24,7 +24,6 @@ Prints wall-clock seconds; compare the ratios, which are measured side by side.
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from pathlib import Path
 
@@ -32,7 +31,7 @@ import numpy as np
 
 from adago.sources import resolve_mirror
 from adago.synthetic import low_rank_ratings
-from scale_speed import CornacTimer, MethodTimer, SurpriseTimer, time_round_robin
+from scale_speed import CornacTimer, MethodTimer, SurpriseTimer, load, time_round_robin
 
 REPO = Path(__file__).resolve().parent.parent
 DEFAULT_DOUBAN = (resolve_mirror() or REPO.parent / "shared" / "data") / "douban" / "training_test_dataset.mat"
@@ -110,8 +109,7 @@ def main(argv=None) -> int:
     else:
         print(f"Douban file not found at {douban}: skipping that data set", flush=True)
 
-    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
-    print(f"threads={args.threads} epochs={args.epochs} load average (1 min) {load:.2f}")
+    print(f"threads={args.threads} epochs={args.epochs} load average (1 min) {load():.2f}")
     rows = []
     for name, data in datasets:
         times = epoch_times(data, args.methods, args.epochs, args.threads, not args.skip_references)
