@@ -102,6 +102,33 @@ def test_small_sets_keep_plain_fisher_yates():
     assert all(np.array_equal(x, y) for x, y in zip(a, b))
 
 
+@pytest.mark.parametrize("n", [0, 1, 2, 3, K.FY_LOOKAHEAD - 1, K.FY_LOOKAHEAD, K.FY_LOOKAHEAD + 1, 1000])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_packed_fisher_yates_is_fisher_yates(n, dtype):
+    # The same permutation and the same stream left behind, whatever n is against the look-ahead
+    # (including fewer ratings than draws made ahead), so switching to it changes no result.
+    a, b = big_triples(n, dtype), big_triples(n, dtype)
+    sa, sb = np.array([11], np.uint64), np.array([11], np.uint64)
+    for _ in range(3):  # three epochs: each starts from the state the last one left
+        K.fisher_yates(*a, sa)
+        K.fisher_yates_packed(*b, sb, K.shuffle_scratch(n, dtype)[0])
+        assert all(np.array_equal(x, y) for x, y in zip(a, b)) and sa[0] == sb[0]
+    assert np.array_equal(b[2], (b[1] * 0.5).astype(dtype))  # each rating travelled whole
+
+
+def test_mid_sized_sets_shuffle_packed_with_the_plain_fisher_yates_permutation():
+    n = K.FY_PACKED_MIN + 3  # packed, not bucketed
+    assert K.needs_scratch(n) and K.bucket_bits(n) == 0 and not K.needs_scratch(K.FY_PACKED_MIN - 1)
+    a, b, c = big_triples(n), big_triples(n), big_triples(n)
+    sa, sb, sc = (np.array([4], np.uint64) for _ in range(3))
+    K.fisher_yates(*a, sa)
+    K.shuffle_triples(*b, sb)
+    K.shuffle_triples(*c, sc, K.shuffle_scratch(n, np.float32))
+    for other, state in ((b, sb), (c, sc)):
+        assert all(np.array_equal(x, y) for x, y in zip(a, other)) and state[0] == sa[0]
+    assert not np.array_equal(a[1], np.arange(n))
+
+
 def test_bucketed_training_history_does_not_depend_on_thread_count(monkeypatch):
     from adago.optimizers import TrainConfig
     from adago.synthetic import low_rank_ratings

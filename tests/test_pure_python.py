@@ -39,6 +39,9 @@ packed, bucket = K.shuffle_scratch(n, r.dtype)
 K.bucket_shuffle(u, i, r, np.array([5], np.uint64), packed, bucket, 3)
 out["bucket_items"] = i.tolist()
 out["bucket_users"] = u.tolist()
+# Fisher-Yates on packed records with look-ahead (records and the prefetch hint again).
+K.fisher_yates_packed(u, i, r, np.array([6], np.uint64), packed)
+out["packed_items"] = i.tolist()
 print(json.dumps(out))
 """
 
@@ -62,3 +65,5 @@ def test_every_method_trains_without_numba_and_agrees_with_the_compiled_kernels(
     assert python["bucket_items"] == compiled["bucket_items"]
     assert python["bucket_users"] == compiled["bucket_users"]
     assert sorted(python["bucket_items"]) == list(range(5000))
+    assert python["packed_items"] == compiled["packed_items"]
+    assert sorted(python["packed_items"]) == list(range(5000))

@@ -146,9 +146,12 @@ def warm_up_kernels(config: TrainConfig, dtype, with_test: bool) -> None:
         _Run(tiny, tiny, tiny if with_test else None, 2, 2, cfg, 0, (1.0, 5.0), None).fit()
     except DivergenceError:
         pass  # everything is compiled by then; the real run reports its own divergence
-    # The tiny run's reshuffle is plain Fisher-Yates; compile the bucketed one for this dtype too.
+    # The tiny run's reshuffle is plain Fisher-Yates; compile the packed and bucketed ones for this
+    # dtype too (larger sets use them).
     u, i, r = (a.copy() for a in tiny)
-    K.bucket_shuffle(u, i, r, np.ones(1, np.uint64), *K.shuffle_scratch(2, dtype), 1)
+    packed, bucket = K.shuffle_scratch(2, dtype)
+    K.fisher_yates_packed(u, i, r, np.ones(1, np.uint64), packed)
+    K.bucket_shuffle(u, i, r, np.ones(1, np.uint64), packed, bucket, 1)
 
 
 def _triples(t, name, n_users, n_items, dtype) -> Triples:
@@ -208,7 +211,7 @@ class _Run:
     # -------------------------------------------------------------------------- one epoch
     def shuffle(self, triples, state) -> None:
         """Reshuffle ``triples`` in place from ``state`` (scratch space allocated once per run)."""
-        if self.scratch is None and K.bucket_bits(len(triples[0])) > 0:
+        if self.scratch is None and K.needs_scratch(len(triples[0])):
             self.scratch = K.shuffle_scratch(len(triples[0]), triples[2].dtype)
         K.shuffle_triples(*triples, state, self.scratch)
 

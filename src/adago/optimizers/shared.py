@@ -181,6 +181,63 @@ def fisher_yates(users, items, ratings, state):
         ratings[j] = tr
 
 
+# Draws the look-ahead Fisher-Yates makes before their swap (a power of two). The draws do not depend
+# on the data, so they can be made early and their records prefetched; 8 to 32 were equally fast.
+FY_LOOKAHEAD = 16
+# From this many ratings on, shuffle_triples' Fisher-Yates runs on packed records with look-ahead
+# (fisher_yates_packed). Measured against fisher_yates, both under load: 0.83x the time at 2^19
+# ratings, 0.67x at 900k, 0.57x at 2^20; at 2^18 (3 MB of triples, mostly in L2) 1.06x.
+FY_PACKED_MIN = 1 << 19
+
+
+@njit(**JIT)
+def fisher_yates_packed(users, items, ratings, state, packed):
+    """fisher_yates: the same permutation and the same final ``state``, faster on arrays that
+    outgrow L2. Two changes, neither of which touches the random stream:
+
+    - the triples are copied into ``packed`` (n records (u, i, r), see shuffle_scratch) and back,
+      so that a swap touches one record instead of three arrays at three random places;
+    - each swap's index is drawn FY_LOOKAHEAD swaps early, in the same order from the same stream
+      (the draws depend only on ``state`` and k), and its record prefetched, so that the cache
+      misses of consecutive swaps overlap instead of queueing.
+    Requires fewer than 2^32 ratings."""
+    n = users.shape[0]
+    for k in range(n):
+        packed[k]["u"] = users[k]
+        packed[k]["i"] = items[k]
+        packed[k]["r"] = ratings[k]
+    mask = FY_LOOKAHEAD - 1
+    ring = np.empty(FY_LOOKAHEAD, np.int64)
+    ahead = n - 1  # the next k whose index is drawn
+    for t in range(min(FY_LOOKAHEAD, n - 1)):
+        j = _below(ahead + 1, state)
+        ring[t] = j
+        prefetch(packed, j, 0)
+        ahead -= 1
+    t = 0
+    for k in range(n - 1, 0, -1):
+        j = ring[t & mask]
+        if ahead > 0:
+            jn = _below(ahead + 1, state)
+            ring[t & mask] = jn
+            prefetch(packed, jn, 0)
+            ahead -= 1
+        t += 1
+        tu = packed[k]["u"]
+        ti = packed[k]["i"]
+        tr = packed[k]["r"]
+        packed[k]["u"] = packed[j]["u"]
+        packed[k]["i"] = packed[j]["i"]
+        packed[k]["r"] = packed[j]["r"]
+        packed[j]["u"] = tu
+        packed[j]["i"] = ti
+        packed[j]["r"] = tr
+    for k in range(n):
+        users[k] = packed[k]["u"]
+        items[k] = packed[k]["i"]
+        ratings[k] = packed[k]["r"]
+
+
 # Ratings per bucket of the bucketed shuffle, on average: one packed rating is 12 bytes (16 at
 # float64), so a bucket is about 384 KB and its Fisher-Yates stays within a 512 KB L2 cache.
 # Measured at 10M and 25M ratings under load: buckets of 2^14 to 2^16 ratings on average were
@@ -278,32 +335,41 @@ def bucket_shuffle(users, items, ratings, state, packed, bucket, bits):
 
 
 def shuffle_scratch(n: int, rating_dtype) -> tuple[np.ndarray, np.ndarray]:
-    """Scratch space of bucket_shuffle for n ratings: (packed records, bucket numbers),
-    (12 + 2) bytes per rating at float32, (16 + 2) at float64."""
+    """Scratch space of bucket_shuffle and fisher_yates_packed for n ratings: (packed records,
+    bucket numbers), (12 + 2) bytes per rating at float32, (16 + 2) at float64."""
     record = np.dtype([("u", np.int32), ("i", np.int32), ("r", rating_dtype)])
     return np.empty(n, record), np.empty(n, np.uint16)
+
+
+def needs_scratch(n: int) -> bool:
+    """Whether shuffle_triples uses scratch space for n ratings (otherwise it shuffles in place)."""
+    return n >= FY_PACKED_MIN or bucket_bits(n) > 0
 
 
 def shuffle_triples(users, items, ratings, state, scratch=None) -> None:
     """Uniformly random permutation of the three arrays together, in place, from the seeded
     ``state`` (uint64 array of length 1, advanced): the reshuffle of every per-rating epoch.
 
-    Up to FISHER_YATES_MAX ratings plain Fisher-Yates; beyond, bucket_shuffle with
-    2^bucket_bits(n) buckets, whose random accesses stay in cache. users and items are int32,
-    ratings float32 or float64 (as training holds them). ``scratch``: shuffle_scratch(n, ...),
-    allocated here if None (a training run passes its own so as not to allocate every epoch).
-    Requires fewer than 2^32 ratings.
+    Up to FISHER_YATES_MAX ratings Fisher-Yates (from FY_PACKED_MIN on, fisher_yates_packed: the
+    same permutation, faster); beyond, bucket_shuffle with 2^bucket_bits(n) buckets, whose random
+    accesses stay in cache. users and items are int32, ratings float32 or float64 (as training
+    holds them). ``scratch``: shuffle_scratch(n, ...), allocated here if None and needed (a
+    training run passes its own so as not to allocate every epoch). Requires fewer than 2^32
+    ratings.
     """
     n = users.shape[0]
-    bits = bucket_bits(n)
-    if bits == 0:
+    if not needs_scratch(n):
         fisher_yates(users, items, ratings, state)
         return
     if users.dtype != np.int32 or items.dtype != np.int32:
         raise TypeError("shuffle_triples: users and items must be int32 arrays")
     if scratch is None:
         scratch = shuffle_scratch(n, ratings.dtype)
-    bucket_shuffle(users, items, ratings, state, scratch[0], scratch[1], bits)
+    bits = bucket_bits(n)
+    if bits == 0:
+        fisher_yates_packed(users, items, ratings, state, scratch[0])
+    else:
+        bucket_shuffle(users, items, ratings, state, scratch[0], scratch[1], bits)
 
 
 # ---------------------------------------------------------------------------------- prediction
