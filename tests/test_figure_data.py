@@ -136,6 +136,20 @@ def test_comparison_figure_draws_the_papers_values_where_the_paper_has_them(numb
             assert (mean, std) == (pytest.approx(want[method][0], rel=1e-12), pytest.approx(want[method][1], rel=1e-12))
 
 
+@pytest.mark.parametrize("number", [3, 4, 6, 7])
+def test_the_papers_value_is_written_at_the_top_of_its_error_bar(number):
+    # Epoch and time figures write each value above its bar; the paper's label belongs to the
+    # paper's (hollow) marker, the top of that marker's bar.
+    _, column, drawn = drawn_figure(number)
+    for ax in drawn.values():
+        theirs = drawn_errorbars(ax, paper=True)
+        labels = {t.get_text(): t.xy for t in ax.texts if to_rgba(t.get_color()) == to_rgba(figures.PAPER_COLOR)}
+        assert len(labels) == len(theirs)
+        for method, (mean, std) in theirs.items():
+            x, y = labels[figures._short(mean)]
+            assert (x, y) == (pytest.approx(METHODS.index(method) + 0.18), pytest.approx(mean + std, rel=1e-12))
+
+
 @pytest.mark.parametrize("number", sorted(FROM_TABLE))
 def test_epoch_and_time_axes_start_at_zero_error_axes_do_not(number):
     runs, column, drawn = drawn_figure(number)
@@ -222,6 +236,27 @@ def test_convergence_figure_marks_each_seeds_best_epoch_on_both_axes():
         (x,), (y,) = c.lines[0].get_data()
         assert x == pytest.approx(np.mean([r["seconds"] for r in rows]), rel=1e-12)
         assert y == pytest.approx(np.mean([r["val_rmse"] for r in rows]), rel=1e-12)
+        # the bars' half-lengths are the sample std (ddof=1) over the seeds, in time and in error
+        half = {}
+        for bars in c.lines[2]:
+            ((x0, y0), (x1, y1)), = bars.get_segments()
+            half["x" if y0 == y1 else "y"] = (abs(x1 - x0) / 2, abs(y1 - y0) / 2)
+        assert half["x"][0] == pytest.approx(np.std([r["seconds"] for r in rows], ddof=1), rel=1e-9)
+        assert half["y"][1] == pytest.approx(np.std([r["val_rmse"] for r in rows], ddof=1), rel=1e-9)
+
+
+@pytest.mark.parametrize("metric", ["val_rmse", "val_mae"])
+def test_convergence_figure_zoom_keeps_every_best_epoch_and_mean_curve_in_view(metric):
+    # The epoch axis zooms on where the curves bottom out; nothing of that bottom may fall outside.
+    fig = figures.convergence_figure(HISTORIES, "D2 Douban", metric=metric)
+    ax = _epoch_axis(fig)
+    bottom, top = ax.get_ylim()
+    for method in HISTORIES:
+        color = to_rgba(figures.COLORS[method])[:3]
+        for _, y in _markers(ax, color):
+            assert bottom < y < top, (method, y, (bottom, top))
+        (line,) = [ln for ln in ax.get_lines() if ln.get_label().startswith(method_label(method))]
+        assert bottom < line.get_ydata().min() < top
 
 
 def test_convergence_figure_marks_the_lowest_epoch_by_default():
