@@ -69,6 +69,15 @@ def test_momentum_is_relevant_to_sgd_exactly_when_the_variant_uses_it(variant, h
     assert ("momentum" in relevant) is has_momentum
 
 
+@pytest.mark.parametrize("method", ["als", "adam", "sgd"])
+def test_the_run_record_names_every_shared_setting_and_lr_only_where_there_is_one(method):
+    # relevant() is what runs.csv, Table 3 and divergence errors show of a run's settings.
+    relevant = TrainConfig(method=method).relevant()
+    shared = {"method", "rank", "reg", "init_low", "init_high", "use_bias", "batch", "dtype"}
+    assert shared <= set(relevant)
+    assert ("lr" in relevant) is (method != "als")  # ALS solves rows exactly: no step size
+
+
 @pytest.mark.parametrize("method, lr", [("adago", 0.0005), ("adam", 0.0005), ("sgd", 0.001)])
 def test_each_method_has_its_documented_default_learning_rate(method, lr):
     assert TrainConfig(method=method).lr == lr
