@@ -17,10 +17,11 @@ each. CPU time is what to compare on a busy machine (other processes inflate the
 the CPU time only through shared caches).
 Columns: ns per rating (CPU); ``vs 1M``: the same method's CPU ns per rating relative to the first
 size (the linear-cost target is <= 1.3); ``vs cornac``: CPU time relative to cornac MF on the same
-data in the same run; ``shuffle``: CPU ns per rating of the reshuffle this size uses (bucketed
-above adago.optimizers.shared.FISHER_YATES_MAX ratings), timed alone on a copy of the triples;
-``FY``: plain Fisher-Yates timed the same way; ``epoch w/ FY``: the epoch's CPU ns per rating with
-the bucketed shuffle's time replaced by Fisher-Yates' (what the epoch cost before).
+data in the same run; ``shuffle``: CPU ns per rating of the reshuffle this size uses (from
+adago.optimizers.shared.FY_PACKED_MIN ratings Fisher-Yates on packed records with look-ahead,
+bucketed above FISHER_YATES_MAX), timed alone on a copy of the triples; ``FY``: plain Fisher-Yates
+timed the same way; ``epoch w/ FY``: the epoch's CPU ns per rating with the shuffle's time replaced
+by plain Fisher-Yates' (what the epoch cost before either).
 References (``--no-references`` skips them; absent packages print "not installed"): cornac MF,
 one ``fit`` of one iteration over the same triples (plain SGD, fixed order, no shuffle, one
 thread), at every size; Surprise SVD (``n_epochs=1, biased=False``) at the first size only (it
