@@ -140,7 +140,7 @@ def test_comparison_figure_draws_the_papers_values_where_the_paper_has_them(numb
 def test_the_papers_value_is_written_at_the_top_of_its_error_bar(number):
     # Epoch and time figures write each value above its bar; the paper's label belongs to the
     # paper's (hollow) marker, the top of that marker's bar.
-    _, column, drawn = drawn_figure(number)
+    _, _, drawn = drawn_figure(number)
     for ax in drawn.values():
         theirs = drawn_errorbars(ax, paper=True)
         labels = {t.get_text(): t.xy for t in ax.texts if to_rgba(t.get_color()) == to_rgba(figures.PAPER_COLOR)}
