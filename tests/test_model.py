@@ -41,8 +41,8 @@ def make_run(train, *, use_bias, params, **cfg):
     tr = _triples(train, "train", N_USERS, N_ITEMS, np.float64)
     run = _Run(tr, tr, None, N_USERS, N_ITEMS, config, 0, (1.0, 5.0), None)
     P, Q, bu, bi, mu = params
-    run.U[:, 0, :] = P
-    run.V[:, 0, :] = Q
+    run.U[:, 0, :RANK] = P
+    run.V[:, 0, :RANK] = Q
     if use_bias:
         run.BU[:, 0] = bu
         run.BV[:, 0] = bi
@@ -80,8 +80,8 @@ def test_per_rating_kernel_gradient_equals_reference_gradient_of_one_term(use_bi
         run._epoch_rating()  # beta1 = 0: the first moment is the gradient itself
         ref = model.gradient(*params[:2], *one, REG, *params[2:])
         u, i = users[n], items[n]
-        np.testing.assert_allclose(run.U[u, 1], ref["P"][u], rtol=1e-13, atol=1e-15)
-        np.testing.assert_allclose(run.V[i, 1], ref["Q"][i], rtol=1e-13, atol=1e-15)
+        np.testing.assert_allclose(run.U[u, 1, :RANK], ref["P"][u], rtol=1e-13, atol=1e-15)
+        np.testing.assert_allclose(run.V[i, 1, :RANK], ref["Q"][i], rtol=1e-13, atol=1e-15)
         if use_bias:
             np.testing.assert_allclose(run.BU[u, 1], ref["bu"][u], rtol=1e-13, atol=1e-15)
             np.testing.assert_allclose(run.BV[i, 1], ref["bi"][i], rtol=1e-13, atol=1e-15)
@@ -94,8 +94,8 @@ def test_full_batch_kernel_gradient_equals_reference_gradient(use_bias):
     run = make_run(train, use_bias=use_bias, params=params, method="adam", beta1=0.0, batch="full")
     run._epoch_full(1)
     ref = model.gradient(*params[:2], *train, REG, *params[2:])
-    np.testing.assert_allclose(run.U[:, 1], ref["P"], rtol=1e-12, atol=1e-14)
-    np.testing.assert_allclose(run.V[:, 1], ref["Q"], rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(run.U[:, 1, :RANK], ref["P"], rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(run.V[:, 1, :RANK], ref["Q"], rtol=1e-12, atol=1e-14)
     if use_bias:
         np.testing.assert_allclose(run.BU[:, 1], ref["bu"], rtol=1e-12, atol=1e-14)
         np.testing.assert_allclose(run.BV[:, 1], ref["bi"], rtol=1e-12, atol=1e-14)
@@ -131,8 +131,8 @@ def test_gauss_newton_diagonal_matches_dense_jtj_per_rating(reg_in_curvature, us
                        reg_in_curvature=reg_in_curvature)
         run._epoch_rating()  # omega = 0: the second moment is d * d of this step
         u, i = users[n], items[n]
-        np.testing.assert_allclose(np.sqrt(run.U[u, 2]), dense["P"][u], rtol=1e-14)
-        np.testing.assert_allclose(np.sqrt(run.V[i, 2]), dense["Q"][i], rtol=1e-14)
+        np.testing.assert_allclose(np.sqrt(run.U[u, 2, :RANK]), dense["P"][u], rtol=1e-14)
+        np.testing.assert_allclose(np.sqrt(run.V[i, 2, :RANK]), dense["Q"][i], rtol=1e-14)
         if use_bias:
             np.testing.assert_allclose(np.sqrt(run.BU[u, 2]), dense["bu"][u], rtol=1e-14)
             np.testing.assert_allclose(np.sqrt(run.BV[i, 2]), dense["bi"][i], rtol=1e-14)
@@ -152,8 +152,8 @@ def test_gauss_newton_diagonal_matches_dense_jtj_full_batch(reg_in_curvature, us
                    batch="full", reg_in_curvature=reg_in_curvature)
     run._epoch_full(1)
     # Rows without any rating get d = a too: diag(J^T J) is 0 there.
-    np.testing.assert_allclose(np.sqrt(run.U[:, 2]), dense["P"], rtol=1e-14)
-    np.testing.assert_allclose(np.sqrt(run.V[:, 2]), dense["Q"], rtol=1e-14)
+    np.testing.assert_allclose(np.sqrt(run.U[:, 2, :RANK]), dense["P"], rtol=1e-14)
+    np.testing.assert_allclose(np.sqrt(run.V[:, 2, :RANK]), dense["Q"], rtol=1e-14)
     if use_bias:
         np.testing.assert_allclose(np.sqrt(run.BU[:, 2]), dense["bu"], rtol=1e-14)
         np.testing.assert_allclose(np.sqrt(run.BV[:, 2]), dense["bi"], rtol=1e-14)
@@ -209,8 +209,8 @@ def test_one_adago_epoch_matches_hand_computed_moments(use_bias, k, step_counter
     run._epoch_rating()  # shuffles run.tr in place: that is the order the kernel used
     P, Q, bu, bi = hand_adago_pass(run.tr, params, use_bias=use_bias, k=k,
                                    per_row=step_counter == "row", reg_in_curvature=reg_in_curvature)
-    np.testing.assert_allclose(run.U[:, 0], P, rtol=0, atol=1e-12)
-    np.testing.assert_allclose(run.V[:, 0], Q, rtol=0, atol=1e-12)
+    np.testing.assert_allclose(run.U[:, 0, :RANK], P, rtol=0, atol=1e-12)
+    np.testing.assert_allclose(run.V[:, 0, :RANK], Q, rtol=0, atol=1e-12)
     if use_bias:
         np.testing.assert_allclose(run.BU[:, 0], bu, rtol=0, atol=1e-12)
         np.testing.assert_allclose(run.BV[:, 0], bi, rtol=0, atol=1e-12)
@@ -224,7 +224,7 @@ def test_one_full_batch_adago_step_matches_hand_computed_moments():
     g = model.gradient(*params[:2], *train, REG, *params[2:])
     d = model.gauss_newton_diagonal(*params[:2], train[0], train[1], REG, DAMPING, True, True)
     b1, w = HAND["beta1"], HAND["omega"]
-    for key, got, y in (("P", run.U[:, 0], params[0]), ("Q", run.V[:, 0], params[1]),
+    for key, got, y in (("P", run.U[:, 0, :RANK], params[0]), ("Q", run.V[:, 0, :RANK], params[1]),
                         ("bu", run.BU[:, 0], params[2]), ("bi", run.BV[:, 0], params[3])):
         m_hat = (1 - b1) * g[key] / (1 - b1)
         s_hat = (1 - w) * d[key] ** 2 / (1 - w)

@@ -70,12 +70,12 @@ def test_an_sgd_pass_updates_the_same_with_and_without_prefetching(variant):
     triples, state = _state(slots, *_big_rows(slots))
     args = (np.float64(3.2), np.float64(0.01), np.float64(0.02), np.float64(0.9))
     on, off, kernel = _copies(state), _copies(state), _copies(state)
-    S._sgd_pass(*triples, *on, *args, variant, True, True)
-    S._sgd_pass(*triples, *off, *args, variant, True, False)
+    S._sgd_pass(*triples, *on, *args, variant, True, RANK, True)
+    S._sgd_pass(*triples, *off, *args, variant, True, RANK, False)
     _assert_identical(on, off)
     assert not np.array_equal(on[0], state[0])  # the pass did update
     # The epoch kernel on these rows takes the prefetching copy and lands on the same values.
-    S.EPOCH_SGD[variant](*triples, *kernel, *args, True)
+    S.EPOCH_SGD[variant](*triples, *kernel, *args, True, RANK)
     _assert_identical(kernel, off)
 
 
@@ -96,7 +96,8 @@ def test_an_adam_or_adago_pass_updates_the_same_with_and_without_prefetching(gau
         arrays = _copies(state)
         counters, bc1, bc2 = _adam_state(n_users, n_items)
         A._adam_pass(*triples, *arrays, f(3.2), *counters, bc1, bc2, f(0.001), f(0.02), f(0.9),
-                     f(0.999), f(1e-8), f(0.1), f(0.5), gauss_newton, A.ROOT_SQRT, per_row, True, prefetching)
+                     f(0.999), f(1e-8), f(0.1), f(0.5), gauss_newton, A.ROOT_SQRT, per_row, True, RANK,
+                     prefetching)
         return arrays + counters
 
     _agree_with_and_without_prefetching(run_pass, state)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from test_model import REG, make_run, random_params, tiny_ratings
+from test_model import RANK, REG, make_run, random_params, tiny_ratings
 
 ADAM = dict(lr=0.03, beta1=0.8, beta2=0.95, eps=1e-6)
 
@@ -29,7 +29,7 @@ def _hand_pass(order, params, update):
 
 def _max_error(run, hand):
     P, Q, bu, bi = hand
-    return max(abs(run.U[:, 0] - P).max(), abs(run.V[:, 0] - Q).max(),
+    return max(abs(run.U[:, 0, :RANK] - P).max(), abs(run.V[:, 0, :RANK] - Q).max(),
                abs(run.BU[:, 0] - bu).max(), abs(run.BV[:, 0] - bi).max())
 
 

@@ -175,7 +175,8 @@ class _Run:
 
     Parameters and optimiser state live packed per row (see :mod:`adago.optimizers.shared`):
     U[u] = [p_u, state...], V[i] = [q_i, state...], BU/BV the same for biases, with as many slots
-    per row as the method's family needs (``rule.slots``). The family (``rule``) holds the rest of
+    per row as the method's family needs (``rule.slots``) and as many columns as it stores
+    (``rule.stored_rank``: the rank, or more with zero padding); the factors are U[:, 0, :rank]. The family (``rule``) holds the rest of
     its state (step counters, full-batch buffers) and runs the epochs.
     """
 
@@ -191,11 +192,11 @@ class _Run:
         self.rng_state = np.array([rng.integers(0, 2**63, dtype=np.uint64)], dtype=np.uint64)
         self.scratch = None  # the reshuffle's, allocated at the first per-rating epoch
         self.rule = FAMILIES[cfg.algorithm](cfg, dt, tr, n_users, n_items, rng)
-        slots = self.rule.slots
-        self.U = np.zeros((n_users, slots, cfg.rank), dt)
-        self.V = np.zeros((n_items, slots, cfg.rank), dt)
-        self.U[:, 0, :] = P
-        self.V[:, 0, :] = Q
+        slots, R = self.rule.slots, cfg.rank
+        self.U = np.zeros((n_users, slots, self.rule.stored_rank), dt)
+        self.V = np.zeros((n_items, slots, self.rule.stored_rank), dt)
+        self.U[:, 0, :R] = P
+        self.V[:, 0, :R] = Q
         nb_u, nb_i = (n_users, n_items) if cfg.use_bias else (0, 0)
         self.BU = np.zeros((nb_u, slots), dt)
         self.BV = np.zeros((nb_i, slots), dt)
@@ -226,7 +227,7 @@ class _Run:
     # -------------------------------------------------------------------------- evaluation
     def _predict(self, data, buf) -> None:
         K.predict_into(data[0], data[1], self.U, self.V, self.BU, self.BV, self.mu,
-                       self.cfg.use_bias, buf)
+                       self.cfg.use_bias, self.cfg.rank, buf)
 
     def _errors(self, data, buf) -> tuple[float, float, int]:
         self._predict(data, buf)
@@ -255,7 +256,8 @@ class _Run:
 
             self._predict(self.tr, self.pred_tr)
             loss = float(K.objective(self.tr[2], self.pred_tr, self.U, self.V, self.BU, self.BV,
-                                     self.n_per_user, self.n_per_item, cfg.reg, cfg.use_bias))
+                                     self.n_per_user, self.n_per_item, cfg.reg, cfg.use_bias,
+                                     cfg.rank))
             if not math.isfinite(loss):
                 raise self._diverged(epoch, f"training loss is {loss}", rows)
             val_rmse, val_mae, bad = self._errors(self.va, self.pred_va)
@@ -289,7 +291,8 @@ class _Run:
 
     def params(self) -> dict:
         """Contiguous copies of the current parameters: P, Q [, bu, bi, mu]."""
-        out = {"P": self.U[:, 0, :].copy(), "Q": self.V[:, 0, :].copy()}
+        R = self.cfg.rank
+        out = {"P": self.U[:, 0, :R].copy(), "Q": self.V[:, 0, :R].copy()}
         if self.cfg.use_bias:
             out.update(bu=self.BU[:, 0].copy(), bi=self.BV[:, 0].copy(), mu=float(self.mu))
         return out

@@ -215,6 +215,9 @@ class AdaHessian:
         self.lr, self.reg, self.beta1, self.beta2, self.eps = (
             f(cfg.lr), f(cfg.reg), f(cfg.beta1), f(cfg.beta2), f(cfg.eps))
         self.half_power = f(cfg.hessian_power / 2.0)
+        # Rows not padded: the probes' z draws run over R columns, and this baseline's speed is not
+        # the point.
+        self.stored_rank = cfg.rank
         self.probes = cfg.probes
         # The probe stream: its own seed, drawn from the run's generator after the shuffle seed.
         self.state = np.array([rng.integers(0, 2**63, dtype=np.uint64)], dtype=np.uint64)

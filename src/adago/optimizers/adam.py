@@ -14,7 +14,8 @@ import math
 import numpy as np
 from numba import njit, prange
 
-from adago.optimizers.shared import JIT, FullBatch, prefetch, prefetch_ahead, prefetch_pays
+from adago.optimizers.shared import (JIT, FullBatch, padded_rank, prefetch, prefetch_ahead,
+                                     prefetch_pays)
 
 # Longest bias-correction table (see bias_correction_table).
 _BC_TABLE_MAX = 1 << 22
@@ -75,11 +76,13 @@ def adam_coordinate(y, m, s, g, x, c1, c2, lr, beta1, b1c, beta2, b2c, eps, half
 @njit(inline="always", **JIT)
 def _adam_pass(users, items, ratings, U, V, BU, BV, mu, t_user, t_item, t_global, bc1, bc2,
                lr, reg, beta1, beta2, eps, curv_shift, half_power, gauss_newton, kind,
-               per_row, use_bias, prefetching):
+               per_row, use_bias, rank, prefetching):
     """One pass of per-rating Adam (``gauss_newton=False``) or AdaGO (``True``).
 
     Packed state: U[u] = [p_u, m, s] (slots 0, 1, 2), V[i] = [q_i, m, s], BU[u] = [b_u, m, s],
-    BV[i] = [b_i, m, s]. For each rating (u, i) with residual e and per-instance gradient g
+    BV[i] = [b_i, m, s]; ``rank`` = R columns of U.shape[2] in use (the rest padding, updated with
+    the rows but never read: see shared.padded_rank).
+    For each rating (u, i) with residual e and per-instance gradient g
     (g_pu = -e q_i + reg p_u, g_qi = -e p_u + reg q_i, g_b = -e + reg b):
       x  = g                                     Adam (beta2 = Adam's beta2)
       x  = d = other_factor^2 + curv_shift       AdaGO (beta2 = omega): d_pu = q_i^2, d_qi = p_u^2,
@@ -94,7 +97,7 @@ def _adam_pass(users, items, ratings, U, V, BU, BV, mu, t_user, t_item, t_global
     (see sgd._sgd_epoch) as compile-time constants, so each kernel holds branch-free update loops
     (which vectorise).
     """
-    R = U.shape[2]
+    R = U.shape[2]  # the update loop runs over the padding too: whole SIMD vectors
     one = U.dtype.type(1.0)
     b1c = one - beta1
     b2c = one - beta2
@@ -130,7 +133,7 @@ def _adam_pass(users, items, ratings, U, V, BU, BV, mu, t_user, t_item, t_global
         pred = mu
         if use_bias:
             pred += BU[u, 0] + BV[i, 0]
-        for k in range(R):
+        for k in range(rank):
             pred += a[0, k] * b[0, k]
         e = ratings[n] - pred
         for k in range(R):
@@ -164,41 +167,44 @@ def _adam_pass(users, items, ratings, U, V, BU, BV, mu, t_user, t_item, t_global
 
 @njit(inline="always", **JIT)
 def _adam_epoch(users, items, ratings, U, V, BU, BV, mu, t_user, t_item, t_global, bc1, bc2,
-                lr, reg, beta1, beta2, eps, curv_shift, half_power, gauss_newton, kind, per_row, use_bias):
+                lr, reg, beta1, beta2, eps, curv_shift, half_power, gauss_newton, kind, per_row, use_bias,
+                rank):
     """_adam_pass, prefetching only where it pays (shared.prefetch_pays): two inlined copies."""
     if prefetch_pays(U, V):
         _adam_pass(users, items, ratings, U, V, BU, BV, mu, t_user, t_item, t_global, bc1, bc2, lr, reg,
-                   beta1, beta2, eps, curv_shift, half_power, gauss_newton, kind, per_row, use_bias, True)
+                   beta1, beta2, eps, curv_shift, half_power, gauss_newton, kind, per_row, use_bias, rank,
+                   True)
     else:
         _adam_pass(users, items, ratings, U, V, BU, BV, mu, t_user, t_item, t_global, bc1, bc2, lr, reg,
-                   beta1, beta2, eps, curv_shift, half_power, gauss_newton, kind, per_row, use_bias, False)
+                   beta1, beta2, eps, curv_shift, half_power, gauss_newton, kind, per_row, use_bias, rank,
+                   False)
 
 
 @njit(**JIT)
 def epoch_adam_rating(users, items, ratings, U, V, BU, BV, mu, t_user, t_item, t_global, bc1, bc2,
-                      lr, reg, beta1, beta2, eps, curv_shift, half_power, per_row, use_bias):
+                      lr, reg, beta1, beta2, eps, curv_shift, half_power, per_row, use_bias, rank):
     """Per-rating Adam pass (see _adam_pass); ``curv_shift`` and ``half_power`` are ignored."""
     _adam_epoch(users, items, ratings, U, V, BU, BV, mu, t_user, t_item, t_global, bc1, bc2,
                 lr, reg, beta1, beta2, eps, curv_shift, U.dtype.type(0.5), False, ROOT_SQRT,
-                per_row, use_bias)
+                per_row, use_bias, rank)
 
 
 @njit(**JIT)
 def epoch_adago_rating(users, items, ratings, U, V, BU, BV, mu, t_user, t_item, t_global, bc1, bc2,
-                       lr, reg, beta1, omega, eps, curv_shift, half_power, per_row, use_bias):
+                       lr, reg, beta1, omega, eps, curv_shift, half_power, per_row, use_bias, rank):
     """Per-rating AdaGO pass (see _adam_pass) with hessian power k = 2 * half_power."""
     if half_power == U.dtype.type(0.5):
         _adam_epoch(users, items, ratings, U, V, BU, BV, mu, t_user, t_item, t_global, bc1, bc2,
                     lr, reg, beta1, omega, eps, curv_shift, half_power, True, ROOT_SQRT,
-                    per_row, use_bias)
+                    per_row, use_bias, rank)
     elif half_power == U.dtype.type(0.25):
         _adam_epoch(users, items, ratings, U, V, BU, BV, mu, t_user, t_item, t_global, bc1, bc2,
                     lr, reg, beta1, omega, eps, curv_shift, half_power, True, ROOT_FOURTH,
-                    per_row, use_bias)
+                    per_row, use_bias, rank)
     else:
         _adam_epoch(users, items, ratings, U, V, BU, BV, mu, t_user, t_item, t_global, bc1, bc2,
                     lr, reg, beta1, omega, eps, curv_shift, half_power, True, ROOT_POW,
-                    per_row, use_bias)
+                    per_row, use_bias, rank)
 
 
 @njit(**JIT, parallel=True)
@@ -243,6 +249,8 @@ class Adam:
         self.t_global = np.zeros(1, np.int64)
         self.per_row = cfg.step_counter == "row"
         self.use_bias = cfg.use_bias
+        self.rank = cfg.rank
+        self.stored_rank = padded_rank(cfg.rank) if cfg.batch == "rating" else cfg.rank
         curv = cfg.reg if cfg.reg_in_curvature else 0.0
         self.lr, self.reg, self.beta1, self.beta2, self.eps = (
             f(cfg.lr), f(cfg.reg), f(cfg.beta1), f(beta2), f(cfg.eps))
@@ -254,7 +262,7 @@ class Adam:
     def epoch_rating(self, train, U, V, BU, BV, mu) -> None:
         self.kernel(*train, U, V, BU, BV, mu, self.t_user, self.t_item, self.t_global,
                     self.bc1, self.bc2, self.lr, self.reg, self.beta1, self.beta2, self.eps,
-                    self.curv_shift, self.half_power, self.per_row, self.use_bias)
+                    self.curv_shift, self.half_power, self.per_row, self.use_bias, self.rank)
 
     def epoch_full(self, train, U, V, BU, BV, mu, epoch) -> None:
         """One step on the whole sum; every row with a rating is updated at every step, so the

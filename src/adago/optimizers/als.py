@@ -118,6 +118,7 @@ class ALS:
 
     def __init__(self, cfg, dtype, train, n_users, n_items, rng):
         users, items, ratings = train
+        self.stored_rank = cfg.rank  # the solves take whole rows: never padded
         # Each side's ratings stored in its row order: the sweep then reads them sequentially
         # (an index into the unsorted arrays cost 2x). A full-batch run never reshuffles them.
         self.ptr_u, order_u = row_index(users, n_users)

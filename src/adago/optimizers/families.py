@@ -5,6 +5,8 @@ A family class is built once per run as ``Family(cfg, dtype, train, n_users, n_i
 the shuffle seed were drawn from it) and allocates its own optimiser state. It provides
 
     slots                                            state slots per packed row (1 = parameters only)
+    stored_rank                                      columns of a packed row: the rank, or more (zero
+                                                     padding, shared.padded_rank) if the passes want it
     epoch_rating(train, U, V, BU, BV, mu)            one pass over the shuffled training ratings
     epoch_full(train, U, V, BU, BV, mu, epoch)       one full-batch step (epoch = 1, 2, ...)
 

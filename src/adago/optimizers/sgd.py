@@ -9,18 +9,20 @@ from __future__ import annotations
 
 from numba import njit, prange
 
-from adago.optimizers.shared import JIT, FullBatch, prefetch_ahead, prefetch_pays
+from adago.optimizers.shared import JIT, FullBatch, padded_rank, prefetch_ahead, prefetch_pays
 
 SGD_PLAIN, SGD_MOMENTUM, SGD_NESTEROV = 0, 1, 2
 VARIANTS = {"plain": SGD_PLAIN, "momentum": SGD_MOMENTUM, "nesterov": SGD_NESTEROV}
 
 
 @njit(inline="always", **JIT)
-def _sgd_pass(users, items, ratings, U, V, BU, BV, mu, lr, reg, momentum, variant, use_bias, prefetching):
+def _sgd_pass(users, items, ratings, U, V, BU, BV, mu, lr, reg, momentum, variant, use_bias, rank,
+              prefetching):
     """One pass of per-rating SGD over the (already shuffled) training triples.
 
     Packed state: U[u] = [p_u, v_u] (slot 0 factors, slot 1 velocity; velocity unused by plain
-    SGD), V[i] likewise for q_i; BU[u] = [b_u, v], BV[i] = [b_i, v] (zero rows without biases).
+    SGD), V[i] likewise for q_i, with ``rank`` = R columns of U.shape[2] in use (the rest padding,
+    updated with the rows but never read: see shared.padded_rank); BU[u] = [b_u, v], BV[i] = [b_i, v] (zero rows without biases).
     For each rating, with g the gradient of f = 1/2 e^2 + reg/2 (|p_u|^2 + |q_i|^2 [+ b_u^2 + b_i^2]):
       g_pu = -e q_i + reg p_u ,  g_qi = -e p_u + reg q_i ,  g_bu = -e + reg b_u , g_bi = -e + reg b_i
       plain:     y <- y - lr g
@@ -31,7 +33,7 @@ def _sgd_pass(users, items, ratings, U, V, BU, BV, mu, lr, reg, momentum, varian
     each kernel contains only its own update loop (1.4x faster than a runtime switch); likewise
     ``prefetching`` (rows of later ratings asked for ahead, see _sgd_epoch).
     """
-    R = U.shape[2]
+    R = U.shape[2]  # the update loops run over the padding too: whole SIMD vectors
     one = U.dtype.type(1.0)
     mom1 = one + momentum
     for n in range(users.shape[0]):
@@ -45,7 +47,7 @@ def _sgd_pass(users, items, ratings, U, V, BU, BV, mu, lr, reg, momentum, varian
         pred = mu
         if use_bias:
             pred += BU[u, 0] + BV[i, 0]
-        for k in range(R):
+        for k in range(rank):
             pred += a[0, k] * b[0, k]
         e = ratings[n] - pred
         # One loop per variant: a branch-free body is what lets LLVM vectorise over k.
@@ -81,30 +83,32 @@ def _sgd_pass(users, items, ratings, U, V, BU, BV, mu, lr, reg, momentum, varian
 
 
 @njit(inline="always", **JIT)
-def _sgd_epoch(users, items, ratings, U, V, BU, BV, mu, lr, reg, momentum, variant, use_bias):
+def _sgd_epoch(users, items, ratings, U, V, BU, BV, mu, lr, reg, momentum, variant, use_bias, rank):
     """_sgd_pass, prefetching only where it pays (shared.prefetch_pays): two inlined copies."""
     if prefetch_pays(U, V):
-        _sgd_pass(users, items, ratings, U, V, BU, BV, mu, lr, reg, momentum, variant, use_bias, True)
+        _sgd_pass(users, items, ratings, U, V, BU, BV, mu, lr, reg, momentum, variant, use_bias, rank,
+                  True)
     else:
-        _sgd_pass(users, items, ratings, U, V, BU, BV, mu, lr, reg, momentum, variant, use_bias, False)
+        _sgd_pass(users, items, ratings, U, V, BU, BV, mu, lr, reg, momentum, variant, use_bias, rank,
+                  False)
 
 
 @njit(**JIT)
-def epoch_sgd_plain(users, items, ratings, U, V, BU, BV, mu, lr, reg, momentum, use_bias):
+def epoch_sgd_plain(users, items, ratings, U, V, BU, BV, mu, lr, reg, momentum, use_bias, rank):
     """Per-rating plain SGD pass (see _sgd_pass); ``momentum`` is ignored."""
-    _sgd_epoch(users, items, ratings, U, V, BU, BV, mu, lr, reg, momentum, SGD_PLAIN, use_bias)
+    _sgd_epoch(users, items, ratings, U, V, BU, BV, mu, lr, reg, momentum, SGD_PLAIN, use_bias, rank)
 
 
 @njit(**JIT)
-def epoch_sgd_momentum(users, items, ratings, U, V, BU, BV, mu, lr, reg, momentum, use_bias):
+def epoch_sgd_momentum(users, items, ratings, U, V, BU, BV, mu, lr, reg, momentum, use_bias, rank):
     """Per-rating momentum SGD pass (see _sgd_pass)."""
-    _sgd_epoch(users, items, ratings, U, V, BU, BV, mu, lr, reg, momentum, SGD_MOMENTUM, use_bias)
+    _sgd_epoch(users, items, ratings, U, V, BU, BV, mu, lr, reg, momentum, SGD_MOMENTUM, use_bias, rank)
 
 
 @njit(**JIT)
-def epoch_sgd_nesterov(users, items, ratings, U, V, BU, BV, mu, lr, reg, momentum, use_bias):
+def epoch_sgd_nesterov(users, items, ratings, U, V, BU, BV, mu, lr, reg, momentum, use_bias, rank):
     """Per-rating Nesterov-momentum SGD pass (see _sgd_pass)."""
-    _sgd_epoch(users, items, ratings, U, V, BU, BV, mu, lr, reg, momentum, SGD_NESTEROV, use_bias)
+    _sgd_epoch(users, items, ratings, U, V, BU, BV, mu, lr, reg, momentum, SGD_NESTEROV, use_bias, rank)
 
 
 EPOCH_SGD = {SGD_PLAIN: epoch_sgd_plain, SGD_MOMENTUM: epoch_sgd_momentum,
@@ -153,6 +157,8 @@ class SGD:
         self.variant = VARIANTS[cfg.sgd_variant]
         self.slots = 1 if cfg.sgd_variant == "plain" else 2
         self.use_bias = cfg.use_bias
+        self.rank = cfg.rank
+        self.stored_rank = padded_rank(cfg.rank) if cfg.batch == "rating" else cfg.rank
         self.lr, self.reg, self.momentum = f(cfg.lr), f(cfg.reg), f(cfg.momentum)
         # The full-batch gradient kernel also fills the GN diagonal, which SGD ignores.
         self.curv, self.damping = f(cfg.reg if cfg.reg_in_curvature else 0.0), f(cfg.damping)
@@ -161,7 +167,7 @@ class SGD:
 
     def epoch_rating(self, train, U, V, BU, BV, mu) -> None:
         EPOCH_SGD[self.variant](*train, U, V, BU, BV, mu, self.lr, self.reg, self.momentum,
-                                self.use_bias)
+                                self.use_bias, self.rank)
 
     def epoch_full(self, train, U, V, BU, BV, mu, epoch) -> None:
         blocks = self.full.gradient(train, U, V, BU, BV, mu, self.reg, self.curv, self.damping,

@@ -5,11 +5,13 @@ Plain ``@njit`` functions over NumPy arrays; :mod:`adago.training` validates inp
 dtypes and allocates every array once, so no kernel allocates inside its loops. Scalars are passed
 already cast to the factor dtype so float32 runs stay in float32 arithmetic (and vectorise).
 
-Packed state: U (n_users, S, R) holds for each user the factor row p_u (slot 0) followed by its
-optimiser state (slots 1..S-1, defined by the family); V (n_items, S, R) likewise for q_i;
+Packed state: U (n_users, S, R') holds for each user the factor row p_u (slot 0) followed by its
+optimiser state (slots 1..S-1, defined by the family); V (n_items, S, R') likewise for q_i;
 BU (n_users, S) and BV (n_items, S) the same for biases (0 rows without biases). Keeping a row's
 parameters and state adjacent makes each per-rating step touch two contiguous blocks of memory
-instead of six scattered rows (about 1.4x faster). P = U[:, 0, :], Q = V[:, 0, :].
+instead of six scattered rows (about 1.4x faster). R' is the stored rank: R itself, or R padded with
+zero columns (padded_rank) for the families whose per-rating pass updates whole rows; the factors
+are P = U[:, 0, :R], Q = V[:, 0, :R], and every sum over the rank stops at R.
 One training rating is the triple (users[n], items[n], ratings[n]);
 residual e = r - (mu + b_u + b_i + p_u . q_i).
 
@@ -132,6 +134,29 @@ def prefetch_ahead(users, items, n, U, V):
     prefetch_row(U, u)
     prefetch_row(V, i)
     return u, i
+
+
+# ---------------------------------------------------------------------------------- padding
+# A per-rating pass updates a row in one loop over k that LLVM vectorises 8 float32 (AVX2) lanes
+# wide, ending in scalar iterations for the rest: at R = 20, 4 of them. Measured on the ML-1M-shaped
+# matrix (CPU ns per rating, rows padded against not, epochs in turn, docs/METHODS.md section 8):
+# at R = 20 plain SGD 28.5 / 30.5, momentum SGD 35.1 / 41.9, Adam 67.3 / 84.9, AdaGO 70.8 / 91.3.
+# Below R = 5 the padding costs more memory than the scalar iterations did (R = 3: 1.10-1.16x
+# slower), so those rows stay as they are.
+# The zero columns stay zero for the SGD rules (and for Adam's, unless eps = 0, when they hold
+# 0/0 = NaN); nothing reads them but the update loop: prediction, the objective and the parameters
+# a run returns stop at R, so no result changes (each lane does the same arithmetic, vector or
+# scalar; tests/test_rank_padding.py checks it bit for bit, with NaN in the padding).
+RANK_BLOCK = 8
+
+
+def padded_rank(rank: int) -> int:
+    """The stored rank of a padded packed row: rank rounded up to a multiple of RANK_BLOCK, or
+    rank itself up to RANK_BLOCK / 2."""
+    rank = int(rank)
+    if rank <= RANK_BLOCK // 2:
+        return rank
+    return -(-rank // RANK_BLOCK) * RANK_BLOCK
 
 
 # ---------------------------------------------------------------------------------- shuffling
@@ -375,12 +400,13 @@ def shuffle_triples(users, items, ratings, state, scratch=None) -> None:
 
 # ---------------------------------------------------------------------------------- prediction
 @njit(**JIT)
-def _predict(a, b, bu, bi, u, i, mu, use_bias):
-    """mu [+ b_u + b_i] + p_u . q_i for packed rows a = U[u], b = V[i] (slot 0 = factors)."""
+def _predict(a, b, bu, bi, u, i, mu, use_bias, rank):
+    """mu [+ b_u + b_i] + p_u . q_i for packed rows a = U[u], b = V[i] (slot 0 = factors, the
+    first ``rank`` columns)."""
     pred = mu
     if use_bias:
         pred += bu[u, 0] + bi[i, 0]
-    for k in range(a.shape[1]):
+    for k in range(rank):
         pred += a[0, k] * b[0, k]
     return pred
 
@@ -388,11 +414,12 @@ def _predict(a, b, bu, bi, u, i, mu, use_bias):
 # ---------------------------------------------------------------------------------- full batch
 @njit(**JIT, parallel=True)
 def residuals(users, items, ratings, U, V, BU, BV, mu, use_bias, out):
-    """out[n] = r_n - (mu [+ b_u + b_i] + p_u . q_i) for every rating (one writer each)."""
+    """out[n] = r_n - (mu [+ b_u + b_i] + p_u . q_i) for every rating (one writer each).
+    Full-batch rows are never padded, so the rank is U.shape[2]."""
     for n in prange(users.shape[0]):
         u = users[n]
         i = items[n]
-        out[n] = ratings[n] - _predict(U[u], V[i], BU, BV, u, i, mu, use_bias)
+        out[n] = ratings[n] - _predict(U[u], V[i], BU, BV, u, i, mu, use_bias, U.shape[2])
 
 
 @njit(**JIT, parallel=True)
@@ -480,38 +507,40 @@ class FullBatch:
 
 # ---------------------------------------------------------------------------------- evaluation
 @njit(**JIT, parallel=True)
-def predict_into(users, items, U, V, BU, BV, mu, use_bias, out):
-    """out[n] = mu [+ b_u + b_i] + p_u . q_i (unclipped; clipping happens in metrics)."""
+def predict_into(users, items, U, V, BU, BV, mu, use_bias, rank, out):
+    """out[n] = mu [+ b_u + b_i] + p_u . q_i over the first ``rank`` columns (unclipped; clipping
+    happens in metrics)."""
     for n in prange(users.shape[0]):
         u = users[n]
         i = items[n]
-        out[n] = _predict(U[u], V[i], BU, BV, u, i, mu, use_bias)
+        out[n] = _predict(U[u], V[i], BU, BV, u, i, mu, use_bias, rank)
 
 
 @njit(**JIT)
-def objective(ratings, pred, U, V, BU, BV, n_per_user, n_per_item, reg, use_bias):
+def objective(ratings, pred, U, V, BU, BV, n_per_user, n_per_item, reg, use_bias, rank):
     """Full training objective L in float64, from the predictions of the training ratings.
 
     L = sum_n 1/2 (r_n - pred_n)^2 + reg/2 (sum_u n_u |p_u|^2 + sum_i n_i |q_i|^2
         [+ sum_u n_u b_u^2 + sum_i n_i b_i^2])
-    which equals the per-instance sum of docs/METHODS.md (each rating carries its rows' penalty).
+    which equals the per-instance sum of docs/METHODS.md (each rating carries its rows' penalty);
+    the norms over the first ``rank`` columns.
     Float64 sums: free of float32 accumulation error; deterministic for a given build.
     """
     sq = 0.0
     for n in range(ratings.shape[0]):
         e = np.float64(ratings[n]) - np.float64(pred[n])
         sq += e * e
-    return 0.5 * sq + 0.5 * reg * (_penalty(U, BU, n_per_user, use_bias)
-                                   + _penalty(V, BV, n_per_item, use_bias))
+    return 0.5 * sq + 0.5 * reg * (_penalty(U, BU, n_per_user, use_bias, rank)
+                                   + _penalty(V, BV, n_per_item, use_bias, rank))
 
 
 @njit(**JIT)
-def _penalty(U, BU, counts, use_bias):
-    """sum_rows counts[row] * (|U[row, 0]|^2 [+ BU[row, 0]^2]) in float64."""
+def _penalty(U, BU, counts, use_bias, rank):
+    """sum_rows counts[row] * (|U[row, 0, :rank]|^2 [+ BU[row, 0]^2]) in float64."""
     pen = 0.0
     for r in range(U.shape[0]):
         s = 0.0
-        for k in range(U.shape[2]):
+        for k in range(rank):
             x = np.float64(U[r, 0, k])
             s += x * x
         if use_bias:
