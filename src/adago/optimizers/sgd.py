@@ -158,7 +158,11 @@ class SGD:
         self.slots = 1 if cfg.sgd_variant == "plain" else 2
         self.use_bias = cfg.use_bias
         self.rank = cfg.rank
-        self.stored_rank = padded_rank(cfg.rank) if cfg.batch == "rating" else cfg.rank
+        # Plain SGD's rows stay unpadded: its update loop is so cheap that the larger rows cost as
+        # much as the scalar iterations saved (1.05-1.13x slower at 1M, mixed at 10M and 25M;
+        # momentum 0.84-0.90x at 1M, 1.00-1.06x above; docs/METHODS.md section 8).
+        pads = cfg.batch == "rating" and cfg.sgd_variant != "plain"
+        self.stored_rank = padded_rank(cfg.rank) if pads else cfg.rank
         self.lr, self.reg, self.momentum = f(cfg.lr), f(cfg.reg), f(cfg.momentum)
         # The full-batch gradient kernel also fills the GN diagonal, which SGD ignores.
         self.curv, self.damping = f(cfg.reg if cfg.reg_in_curvature else 0.0), f(cfg.damping)
