@@ -160,7 +160,7 @@ class SGD:
         self.rank = cfg.rank
         # Plain SGD's rows stay unpadded: its update loop is so cheap that the larger rows cost as
         # much as the scalar iterations saved (1.05-1.13x slower at 1M, mixed at 10M and 25M;
-        # momentum 0.84-0.90x at 1M, 1.00-1.06x above; docs/METHODS.md section 8).
+        # momentum 0.82-0.90x at 1M, 1.00-1.06x above; docs/METHODS.md section 8).
         pads = cfg.batch == "rating" and cfg.sgd_variant != "plain"
         self.stored_rank = padded_rank(cfg.rank) if pads else cfg.rank
         self.lr, self.reg, self.momentum = f(cfg.lr), f(cfg.reg), f(cfg.momentum)

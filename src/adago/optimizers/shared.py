@@ -139,14 +139,14 @@ def prefetch_ahead(users, items, n, U, V):
 # ---------------------------------------------------------------------------------- padding
 # A per-rating pass updates a row in one loop over k that LLVM vectorises 8 float32 (AVX2) lanes
 # wide, ending in scalar iterations for the rest: at R = 20, 4 of them. Measured on the ML-1M-shaped
-# matrix (CPU ns per rating, rows padded against not, epochs in turn, docs/METHODS.md section 8):
-# at R = 20 momentum SGD 35.1 / 41.9, Adam 67.3 / 84.9, AdaGO 70.8 / 91.3 (plain SGD gained
-# nothing and pads no row). Below R = 5 the padding costs more memory than the scalar iterations
-# did (R = 3: 1.10-1.16x slower), so those rows stay as they are.
-# The zero columns stay zero for the SGD rules (and for Adam's, unless eps = 0, when they hold
-# 0/0 = NaN); nothing reads them but the update loop: prediction, the objective and the parameters
-# a run returns stop at R, so no result changes (each lane does the same arithmetic, vector or
-# scalar; tests/test_rank_padding.py checks it bit for bit, with NaN in the padding).
+# matrix (CPU ns per rating, padded / not, epochs in turn, docs/METHODS.md section 8):
+# at R = 20 momentum SGD 32.1 / 39.2, Adam 64.6 / 85.0, AdaGO 64.9 / 85.8 (bench/padding_speed.py;
+# plain SGD gained nothing and pads no row). Below R = 5 the padding costs more memory than the
+# scalar iterations did (R = 3: 1.08-1.23x slower), so those rows stay as they are.
+# The padded factor columns stay zero (with Adam's eps = 0 they become 0/0 = NaN); nothing reads
+# them but the update loop: prediction, the objective and the parameters a run returns stop at R, so
+# no result changes (each lane does the same arithmetic, vector or scalar; tests/test_rank_padding.py
+# checks it bit for bit, with NaN in the padding).
 RANK_BLOCK = 8
 
 
