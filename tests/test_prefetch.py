@@ -60,8 +60,15 @@ def _assert_identical(a, b):
 def test_prefetching_is_chosen_from_the_size_of_the_rows():
     n_users, n_items = _big_rows(1)
     _, (U, V, _, _) = _state(1, n_users, n_items)
+    assert n_users + n_items >= K.PREFETCH_MIN_ROWS
     assert K.prefetch_pays(U, V)
     assert not K.prefetch_pays(U[: n_users // 4], V[: n_items // 4])
+    # As many bytes in too few rows (ML-1M at a high rank): no prefetch; one row more: prefetch.
+    few = K.PREFETCH_MIN_ROWS - 1
+    wide = K.PREFETCH_MIN_BYTES // (few * 8) + 1
+    U, V = np.zeros((few - few // 2, 1, wide)), np.zeros((few // 2, 1, wide))
+    assert not K.prefetch_pays(U, V)
+    assert K.prefetch_pays(U, np.zeros((few // 2 + 1, 1, wide)))
 
 
 @pytest.mark.parametrize("variant", [S.SGD_PLAIN, S.SGD_MOMENTUM, S.SGD_NESTEROV])

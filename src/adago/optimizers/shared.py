@@ -51,13 +51,19 @@ JIT = {
 # How many ratings ahead a per-rating pass asks for the rows it will update. With the rows of
 # 70k users out of L2, prefetching cut SGD's pass at 10M ratings from 55-68 to 20-22 ns per rating
 # and AdaGO's from 220-246 to 95-108 (under load); distances 4 and 16 were no better than 8. At 1M
-# ratings it costs instead (PREFETCH_MIN_BYTES).
+# ratings it costs instead (PREFETCH_MIN_BYTES, PREFETCH_MIN_ROWS).
 PREFETCH_DISTANCE = 8
 _CACHE_LINE = 64
 # Below this many bytes of U and V together the passes do not prefetch: measured on ML-1M-shaped data
 # (0.8 MB of plain SGD rows), prefetching made plain SGD's pass 2.2x slower (36 against 16 ns per
 # rating, idle), where every row already sits in L2/L3; Adam's 2.4 MB were unaffected either way.
 PREFETCH_MIN_BYTES = 4 << 20
+# Nor below this many rows of U and V together, however wide they are: at ML-1M size (10k rows)
+# prefetching never paid at ranks 20-100 (momentum SGD 1.1-1.35x slower with it, Adam within noise;
+# idle, 5ce0363), while at ML-10M size (80k rows) it made every method 1.3-2.5x faster at rank 20.
+# Where between the two it starts to pay was too noisy to tell (at 32k rows Adam gained, momentum SGD
+# lost); 2^14 keeps the measured sizes on their measured sides.
+PREFETCH_MIN_ROWS = 1 << 14
 # The intrinsic's name carries its pointer type: "p0" with LLVM 15+'s opaque pointers (llvmlite
 # >= 0.44), "p0i8" before (numba 0.59-0.60 ship LLVM 14).
 _PREFETCH_NAME = "llvm.prefetch.p0" if llvm_version_info[0] >= 15 else "llvm.prefetch.p0i8"
@@ -113,12 +119,14 @@ def prefetch_row(arr, row):
 
 @njit(inline="always", **JIT)
 def prefetch_pays(U, V):
-    """Whether a pass over U and V should prefetch (PREFETCH_MIN_BYTES or more of rows).
+    """Whether a pass over U and V should prefetch (PREFETCH_MIN_BYTES or more of rows, and
+    PREFETCH_MIN_ROWS or more rows).
 
     Each family's epoch kernel tests this once and runs one of two inlined copies of its pass, with
     prefetching a compile-time True or False: a runtime flag tested inside the loop kept plain SGD's
     pass at 1M ratings 2.1x slower even when switched off (38 against 18 ns per rating)."""
-    return (U.size + V.size) * U.itemsize >= PREFETCH_MIN_BYTES
+    return ((U.size + V.size) * U.itemsize >= PREFETCH_MIN_BYTES
+            and U.shape[0] + V.shape[0] >= PREFETCH_MIN_ROWS)
 
 
 @njit(inline="always", **JIT)
