@@ -1,6 +1,6 @@
-"""Padded rows change no result: the per-rating momentum SGD and Adam-family passes store each row
-with its rank rounded up to a multiple of shared.RANK_BLOCK (so the update loop runs over whole SIMD vectors),
-and a run with padded rows gives bit for bit the history and parameters of one without.
+"""Padded rows change no result. The per-rating momentum-SGD and Adam-family passes store each row
+with its rank rounded up to a multiple of shared.RANK_BLOCK, so that the update loop runs over whole
+SIMD vectors; a run with padded rows gives bit for bit the history and parameters of one without.
 
 The padding of the padded run is filled with NaN before it starts: any read of it by a prediction,
 the objective or the returned parameters would turn the run's numbers into NaN (or a divergence).

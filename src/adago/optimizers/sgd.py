@@ -22,7 +22,8 @@ def _sgd_pass(users, items, ratings, U, V, BU, BV, mu, lr, reg, momentum, varian
 
     Packed state: U[u] = [p_u, v_u] (slot 0 factors, slot 1 velocity; velocity unused by plain
     SGD), V[i] likewise for q_i, with ``rank`` = R columns of U.shape[2] in use (the rest padding,
-    updated with the rows but never read: see shared.padded_rank); BU[u] = [b_u, v], BV[i] = [b_i, v] (zero rows without biases).
+    updated with the rows but never read: see shared.padded_rank); BU[u] = [b_u, v],
+    BV[i] = [b_i, v] (zero rows without biases).
     For each rating, with g the gradient of f = 1/2 e^2 + reg/2 (|p_u|^2 + |q_i|^2 [+ b_u^2 + b_i^2]):
       g_pu = -e q_i + reg p_u ,  g_qi = -e p_u + reg q_i ,  g_bu = -e + reg b_u , g_bi = -e + reg b_i
       plain:     y <- y - lr g
