@@ -176,8 +176,9 @@ class _Run:
     Parameters and optimiser state live packed per row (see :mod:`adago.optimizers.shared`):
     U[u] = [p_u, state...], V[i] = [q_i, state...], BU/BV the same for biases, with as many slots
     per row as the method's family needs (``rule.slots``) and as many columns as it stores
-    (``rule.stored_rank``: the rank, or more with zero padding); the factors are U[:, 0, :rank]. The family (``rule``) holds the rest of
-    its state (step counters, full-batch buffers) and runs the epochs.
+    (``rule.stored_rank``: the rank, or more with zero padding); the factors are U[:, 0, :rank].
+    The family (``rule``) holds the rest of its state (step counters, full-batch buffers) and runs
+    the epochs.
     """
 
     def __init__(self, tr, va, te, n_users, n_items, cfg: TrainConfig, seed, rating_range, log):
