@@ -24,11 +24,15 @@ import yaml
 
 from adago.config import check_config, load_schema
 from adago.dataset import load_ratings
+from adago.numbacache import drop_stale_kernels
 from adago.optimizers import TrainConfig
 from adago.protocols import run_settings
 from adago.splitting import load_split
 from adago.stopping import Stopping, replay
 from adago.training import train
+
+# Before any kernel runs, so that no kernel compiled from older source is timed.
+drop_stale_kernels()
 
 REPO = Path(__file__).resolve().parents[1]
 # name -> stopping variant replayed on every history (tol and patience: the paper's 1e-5 and 10)

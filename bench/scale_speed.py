@@ -41,10 +41,14 @@ import warnings
 import numba
 import numpy as np
 
+from adago.numbacache import drop_stale_kernels
 from adago.optimizers import TrainConfig
 from adago.optimizers import shared as K
 from adago.training import _Run, _triples, warm_up_kernels
 from skewed_ratings import SHAPES, skewed_ratings
+
+# Before any kernel runs, so that no kernel compiled from older source is timed.
+drop_stale_kernels()
 
 # name -> TrainConfig fields; "sgd" is momentum SGD (the method's default variant).
 METHODS = {

@@ -37,6 +37,7 @@ from pathlib import Path
 import pandas as pd
 
 from adago.dataset import rating_range_policy
+from adago.numbacache import drop_stale_kernels
 from adago.optimizers import TrainConfig
 from adago.protocols import evaluation, run_settings
 from adago.training import train
@@ -47,6 +48,9 @@ from adago.tuning.records import select_best
 from adago.tuning.search import run_trial
 from adago.tuning.settings import settings
 from adago.tuning.trials import trial_ids
+
+# Before any kernel runs, so that no kernel compiled from older source is timed.
+drop_stale_kernels()
 
 _JOB = ("import adago.tuning.search, adago.tuning.inputs, adago.tuning.records; from adago.warmup import warm_up; "
         "warm_up({{'method': {method!r}}})")

@@ -5,6 +5,10 @@ Rule scripts set variables for their own process (``tune_trial.py`` and ``train.
 in-process would otherwise hand that variable to every later test's subprocesses: a Snakemake run in
 a later test then compiled its kernels into the first test's directory instead of its own, and the
 failure showed only when the tests ran in one session, in that order.
+
+Before any test, Numba's in-tree kernel cache is dropped if it was compiled from other source
+(adago.numbacache.drop_stale_kernels): Numba checks a cached kernel against its own file only, so
+after an edit of shared.py alone the tests would run sgd.py's kernels compiled from the old one.
 """
 
 from __future__ import annotations
@@ -12,6 +16,10 @@ from __future__ import annotations
 import os
 
 import pytest
+
+from adago.numbacache import drop_stale_kernels
+
+drop_stale_kernels()
 
 
 @pytest.fixture(autouse=True)

@@ -5,8 +5,9 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import textwrap
 
-from adago.numbacache import numba_cache_dir, source_digest
+from adago.numbacache import DIGEST_FILE, drop_stale_kernels, numba_cache_dir, source_digest
 
 LEAF = f"kernels-{source_digest()}"
 
@@ -50,3 +51,73 @@ def test_the_choice_is_made_without_importing_numba():
     code = "import sys, adago.numbacache; print('numba' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "False"
+
+
+def _package_with_cached_kernels(root):
+    package = root / "adago"
+    (package / "optimizers" / "__pycache__").mkdir(parents=True)
+    (package / "optimizers" / "shared.py").write_text("X = 1\n")
+    cached = [package / "optimizers" / "__pycache__" / name
+              for name in ("sgd.epoch-96.py311.nbi", "sgd.epoch-96.py311.1.nbc")]
+    for path in cached:
+        path.write_bytes(b"machine code")
+    bytecode = package / "optimizers" / "__pycache__" / "shared.cpython-311.pyc"
+    bytecode.write_bytes(b"bytecode")
+    return package, cached, bytecode
+
+
+def test_in_tree_kernels_of_another_source_are_deleted_once(tmp_path):
+    package, cached, bytecode = _package_with_cached_kernels(tmp_path)
+    # No digest recorded: the cache's source is unknown, so it goes.
+    assert drop_stale_kernels(package, environ={}) is True
+    assert not any(path.exists() for path in cached) and bytecode.exists()
+    assert (package / "__pycache__" / DIGEST_FILE).read_text() == source_digest(package)
+    # Kernels compiled from this source stay.
+    for path in cached:
+        path.write_bytes(b"machine code")
+    assert drop_stale_kernels(package, environ={}) is False
+    assert all(path.exists() for path in cached)
+    # An edit of any module makes every kernel stale, not only those of the edited file.
+    (package / "optimizers" / "shared.py").write_text("X = 2\n")
+    assert drop_stale_kernels(package, environ={}) is True
+    assert not any(path.exists() for path in cached)
+
+
+def test_a_cache_directory_set_by_the_user_is_not_touched(tmp_path):
+    package, cached, _ = _package_with_cached_kernels(tmp_path)
+    assert drop_stale_kernels(package, environ={"NUMBA_CACHE_DIR": str(tmp_path / "elsewhere")}) is False
+    assert all(path.exists() for path in cached)
+    assert not (package / "__pycache__" / DIGEST_FILE).exists()
+
+
+def test_a_kernel_inlining_an_edited_module_is_recompiled(tmp_path):
+    # The hazard itself, with Numba's in-tree cache: kern.py's cached kernel inlines lib.f, and
+    # Numba checks the cache against kern.py alone.
+    package = tmp_path / "pkg"
+    package.mkdir()
+    (package / "__init__.py").write_text("")
+    (package / "kern.py").write_text(textwrap.dedent("""\
+        from numba import njit
+        from pkg.lib import f
+
+        @njit(cache=True)
+        def g():
+            return f()
+        """))
+    run = textwrap.dedent(f"""\
+        from pathlib import Path
+        from adago.numbacache import drop_stale_kernels
+        drop_stale_kernels(Path({str(package)!r}))
+        from pkg.kern import g
+        print(g())
+        """)
+    env = {k: v for k, v in os.environ.items() if k != "NUMBA_CACHE_DIR"}
+    env["PYTHONPATH"] = os.pathsep.join([str(tmp_path), env.get("PYTHONPATH", "")])
+    results = []
+    for value in (1, 2):
+        (package / "lib.py").write_text(f"from numba import njit\n\n@njit(inline='always')\ndef f():\n"
+                                        f"    return {value}\n")
+        out = subprocess.run([sys.executable, "-c", run], capture_output=True, text=True, check=True, env=env)
+        results.append(int(out.stdout))
+    assert list(package.glob("__pycache__/kern.g-*.nbi")), "the kernel was cached in the tree"
+    assert results == [1, 2]
