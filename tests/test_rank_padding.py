@@ -109,3 +109,25 @@ def test_only_the_per_rating_momentum_sgd_and_adam_passes_pad_their_rows(cfg, st
     assert run.U.shape[2] == run.V.shape[2] == stored
     R = cfg.rank
     assert not run.U[:, :, R:].any() and not run.V[:, :, R:].any()  # padding starts at zero
+
+
+@pytest.mark.parametrize("shape, dtype", [((7, 2, 24), np.float32), ((5, 3, 20), np.float64),
+                                          ((3, 1, 3), np.float32), ((0, 2, 8), np.float32)])
+def test_aligned_zeros_are_zeros_that_start_on_a_cache_line(shape, dtype):
+    for _ in range(8):  # several allocations: the allocator's own offset varies between them
+        a = K.aligned_zeros(shape, dtype)
+        assert a.shape == shape and a.dtype == dtype and not a.any()
+        assert a.flags.c_contiguous and a.flags.writeable
+        assert a.size == 0 or a.ctypes.data % 64 == 0  # an empty array has no first element
+
+
+@pytest.mark.parametrize("cfg", [{"method": "sgd"}, {"method": "sgd", "sgd_variant": "plain"},
+                                 {"method": "adam"}, {"method": "adago"}, {"method": "als"},
+                                 {"method": "adahessian"}])
+def test_every_runs_factor_rows_start_on_a_cache_line(cfg):
+    data, d = _data()
+    run = _run(data, d, TrainConfig.from_mapping({"rank": 20, **cfg}), split=1200)
+    assert run.U.ctypes.data % 64 == 0 and run.V.ctypes.data % 64 == 0
+    # A momentum-SGD row (2 x 24 float32) is then exactly three cache lines, each on a boundary.
+    if cfg == {"method": "sgd"}:
+        assert run.U.strides[0] == 192

@@ -194,8 +194,8 @@ class _Run:
         self.scratch = None  # the reshuffle's, allocated at the first per-rating epoch
         self.rule = FAMILIES[cfg.algorithm](cfg, dt, tr, n_users, n_items, rng)
         slots, R = self.rule.slots, cfg.rank
-        self.U = np.zeros((n_users, slots, self.rule.stored_rank), dt)
-        self.V = np.zeros((n_items, slots, self.rule.stored_rank), dt)
+        self.U = K.aligned_zeros((n_users, slots, self.rule.stored_rank), dt)
+        self.V = K.aligned_zeros((n_items, slots, self.rule.stored_rank), dt)
         self.U[:, 0, :R] = P
         self.V[:, 0, :R] = Q
         nb_u, nb_i = (n_users, n_items) if cfg.use_bias else (0, 0)

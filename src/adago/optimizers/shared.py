@@ -158,6 +158,23 @@ def prefetch_ahead(users, items, n, U, V):
 RANK_BLOCK = 8
 
 
+# U and V start on a cache line. NumPy's allocator promises 16 bytes, and what it returned moved from
+# array to array (0, 16 or 48 bytes past a line in one benchmark process), so a row's cache lines did
+# too: a momentum-SGD row (2 x 24 float32, 192 bytes) is three lines when U starts on one and four
+# for most rows 16 bytes past one; Adam's rows (3 x 24, 288 bytes) five, against five or six. At
+# ML-1M shape, rank 20, on a line against 16 bytes past one (bench of 2026-11-28, three runs, epochs in
+# turn, CPU ns per rating): momentum SGD 30.7-32.1 against 32.5-33.8, Adam 60.0-62.3 against
+# 62.8-65.4, AdaGO 62.2 against 65.0-65.7; plain SGD (80-byte rows) within noise. It also stops a
+# run's speed from depending on where the allocator put its rows.
+def aligned_zeros(shape, dtype) -> np.ndarray:
+    """np.zeros(shape, dtype) whose first element starts on a _CACHE_LINE boundary."""
+    dtype = np.dtype(dtype)
+    nbytes = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
+    buf = np.zeros(nbytes + _CACHE_LINE, np.uint8)
+    start = -buf.ctypes.data % _CACHE_LINE
+    return buf[start:start + nbytes].view(dtype).reshape(shape)
+
+
 def padded_rank(rank: int) -> int:
     """The stored rank of a padded packed row: rank rounded up to a multiple of RANK_BLOCK, or
     rank itself up to RANK_BLOCK / 2."""
