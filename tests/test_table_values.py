@@ -253,6 +253,29 @@ def test_runs_table_stores_hyperparameters_as_canonical_json(tmp_path):
     assert blobs[0] == blobs[1] == json.dumps({"lr": 0.01, "method": "sgd", "reg": 0.03}, sort_keys=True)
 
 
+TUNED_SOURCE = {"source": "tuned", "path": "results/tuning/tuned/douban/sgd/best.json", "metric": "val_rmse",
+                "score": 0.7289839, "trial_id": "r1t04", "n_trials": 8, "n_diverged": 0, "seeds": [1, 2]}
+
+
+@pytest.mark.parametrize("source, label, short", [
+    (TUNED_SOURCE, "tuned: results/tuning/tuned/douban/sgd/best.json (trial r1t04 of 8, validation val_rmse 0.72898)",
+     "tuned on validation, trial r1t04 of 8"),
+    ({"source": "config", "key": "hyperparameters.paper.douban.sgd"}, "config: hyperparameters.paper.douban.sgd",
+     "hyperparameters.paper.douban.sgd"),
+    (None, "not recorded", "not recorded"),
+])
+def test_runs_table_and_table3_say_where_each_runs_hyperparameters_came_from(tmp_path, source, label, short):
+    path = _summary(tmp_path / "s.json", "douban", "sgd", 1, {"method": "sgd", "lr": 0.002})
+    summary = json.loads(path.read_text())
+    if source is not None:
+        summary["hyperparameters_source"] = source
+    path.write_text(json.dumps(summary))
+    runs = tables.collect_runs([path])
+    assert runs.loc[0, "hyperparameters_source"] == label
+    (row,) = tables.method_table(runs, ["sgd"]).to_dict("records")
+    assert row["hyperparameters"].startswith(f"douban ({short}): ")
+
+
 def test_table3_shows_each_data_sets_relevant_settings_without_the_method_name():
     hyper = {"method": "sgd", "lr": 0.002, "reg": 0.05, "sgd_variant": "nesterov", "momentum": 0.8,
              "patience": 7}
@@ -260,7 +283,7 @@ def test_table3_shows_each_data_sets_relevant_settings_without_the_method_name()
     runs["hyperparameters"] = json.dumps(hyper)
     (row,) = tables.method_table(runs, ["sgd"]).to_dict("records")
     settings = row["hyperparameters"]
-    assert settings.startswith("douban: ")
+    assert settings.startswith("douban (source not recorded): ")
     for key, value in [("lr", 0.002), ("reg", 0.05), ("sgd_variant", "nesterov"), ("momentum", 0.8),
                        ("rank", 20), ("patience", 7), ("max_epochs", 500), ("tol", 1e-05)]:
         assert f"{key}={value}" in settings, key
@@ -275,9 +298,9 @@ def test_table3_has_one_row_per_method_with_only_that_methods_runs():
     table = tables.method_table(runs, ["sgd", "adago"])
     assert table["method"].tolist() == ["sgd", "adago"]
     sgd, adago = table["hyperparameters"]
-    assert sgd.count("douban: ") == 1 and "lr=0.002" in sgd and "ml1m: " in sgd and "lr=0.004" in sgd
+    assert sgd.count("douban (") == 1 and "lr=0.002" in sgd and "ml1m (" in sgd and "lr=0.004" in sgd
     assert "lr=0.0007" not in sgd and "omega" not in sgd
-    assert adago.startswith("douban: ") and "lr=0.0007" in adago and "ml1m" not in adago
+    assert adago.startswith("douban (") and "lr=0.0007" in adago and "ml1m" not in adago
 
 
 def test_write_table_writes_csv_markdown_and_latex_of_the_same_table(tmp_path):

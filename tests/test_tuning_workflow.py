@@ -104,6 +104,17 @@ def test_final_runs_train_with_best_json_and_say_so(done):
                 "trial_id": best["trial_id"], "n_trials": 2, "n_diverged": best["n_diverged"], "seeds": [1]}
     als = json.loads((done / "results/runs/paper/synthetic/als/seed1/summary.json").read_text())
     assert als["hyperparameters_source"] == {"source": "config", "key": "hyperparameters.paper.synthetic.als"}
+    # runs.csv carries the same record, one line per run.
+    for p in PROTOCOLS:
+        runs = pd.read_csv(done / f"results/tables/{p}/runs.csv")
+        for row in runs.itertuples():
+            if (p, row.method) in TUNED:
+                best = read_best(done / (TUNING.format(p=p, m=row.method) + "/best.json"))
+                assert row.hyperparameters_source == (
+                    f"tuned: {TUNING.format(p=p, m=row.method)}/best.json (trial {best['trial_id']} of 2, "
+                    f"validation val_rmse {best['score']:.5f})")
+            else:
+                assert row.hyperparameters_source == f"config: hyperparameters.{p}.synthetic.{row.method}"
 
 
 def test_trials_never_read_test_entries(done):

@@ -47,7 +47,7 @@ RUN_COLUMNS = [
     "rmse", "rmse_val", "rmse_epoch", "rmse_seconds", "rmse_stop_epoch",
     "mae", "mae_val", "mae_epoch", "mae_seconds", "mae_stop_epoch",
     "stopping", "clip", "epochs_run", "stop_reason", "wall_seconds", "max_rss_mb", "hyperparameters",
-    "diverged_epoch", "diverged_detail",
+    "hyperparameters_source", "diverged_epoch", "diverged_detail",
 ]
 RUN_KEY = ("protocol", "dataset", "method", "seed")
 # The result columns a complete run must have as finite numbers (a diverged run has none).

@@ -59,6 +59,7 @@ def collect_runs(summaries: Sequence[str | os.PathLike] | Mapping[str, Mapping],
             "status": s["status"], "clip": bool(s["evaluation"]["clip"]), "epochs_run": s["epochs_run"],
             "stop_reason": s.get("stop_reason"), "wall_seconds": wall, "max_rss_mb": rss,
             "hyperparameters": json.dumps(s["hyperparameters"], sort_keys=True),
+            "hyperparameters_source": source_label(s.get("hyperparameters_source")),
         }
         stopping = s["evaluation"]["stopping"]
         row["stopping"] = f"{stopping.get('rule')}, {stopping.get('mode')}"
@@ -74,6 +75,31 @@ def collect_runs(summaries: Sequence[str | os.PathLike] | Mapping[str, Mapping],
             row.update(diverged_epoch=s["diverged"]["epoch"], diverged_detail=s["diverged"]["detail"])
         rows.append(row)
     return pd.DataFrame(rows, columns=RUN_COLUMNS).sort_values(list(_KEY), ignore_index=True)
+
+
+def source_label(source: Mapping | None) -> str:
+    """Where a run's hyperparameters came from, in one line (summary.json's ``hyperparameters_source``):
+    ``tuned: <best.json> (trial r1t04 of 8, validation val_rmse 0.72898)`` or ``config: <key>``."""
+    if not source:
+        return "not recorded"
+    if source.get("source") == "tuned":
+        return (f"tuned: {source.get('path')} (trial {source.get('trial_id')} of {source.get('n_trials')}, "
+                f"validation {source.get('metric')} {source.get('score'):.5f})")
+    return f"config: {source.get('key')}"
+
+
+_TUNED_LABEL = re.compile(r"^tuned: .* \((?P<trial>trial \S+ of \d+), ")
+
+
+def _short_source(label: str) -> str:
+    """Table 3's form of a runs.csv source label: 'tuned on validation, trial r1t04 of 8', the config
+    key, or the label itself."""
+    if not isinstance(label, str):  # an empty cell of runs.csv
+        return "source not recorded"
+    m = _TUNED_LABEL.match(label)
+    if m:
+        return f"tuned on validation, {m['trial']}"
+    return label.removeprefix("config: ")
 
 
 def _or_nan(value) -> float:
@@ -139,7 +165,8 @@ def method_table(runs: pd.DataFrame, methods: Sequence[str]) -> pd.DataFrame:
     for m in methods:
         info = method_info(m)
         used = runs.loc[runs["method"] == m].drop_duplicates("dataset")
-        settings = "; ".join(f"{r.dataset}: {_short_hyper(r.hyperparameters)}, stopping {r.stopping}, "
+        settings = "; ".join(f"{r.dataset} ({_short_source(r.hyperparameters_source)}): "
+                             f"{_short_hyper(r.hyperparameters)}, stopping {r.stopping}, "
                              f"{'clipped' if r.clip else 'unclipped'} errors" for r in used.itertuples())
         rows.append({"no": info["no"], "method": m, "name": info["name"],
                      "description": info["description"], "hyperparameters": settings})
