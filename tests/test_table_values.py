@@ -262,7 +262,9 @@ TUNED_SOURCE = {"source": "tuned", "path": "results/tuning/tuned/douban/sgd/best
      "tuned on validation, trial r1t04 of 8"),
     ({"source": "config", "key": "hyperparameters.paper.douban.sgd"}, "config: hyperparameters.paper.douban.sgd",
      "hyperparameters.paper.douban.sgd"),
-    (None, "not recorded", "not recorded"),
+    (None, "not recorded", "source not recorded"),
+    ({"source": "tuned", "path": "best.json", "metric": "val_rmse", "trial_id": "r1t00", "n_trials": 8},
+     "tuned: best.json (trial r1t00 of 8, validation val_rmse None)", "tuned on validation, trial r1t00 of 8"),
 ])
 def test_runs_table_and_table3_say_where_each_runs_hyperparameters_came_from(tmp_path, source, label, short):
     path = _summary(tmp_path / "s.json", "douban", "sgd", 1, {"method": "sgd", "lr": 0.002})

@@ -83,8 +83,10 @@ def source_label(source: Mapping | None) -> str:
     if not source:
         return "not recorded"
     if source.get("source") == "tuned":
+        score = source.get("score")
+        score = f"{score:.5f}" if isinstance(score, (int, float)) else score
         return (f"tuned: {source.get('path')} (trial {source.get('trial_id')} of {source.get('n_trials')}, "
-                f"validation {source.get('metric')} {source.get('score'):.5f})")
+                f"validation {source.get('metric')} {score})")
     return f"config: {source.get('key')}"
 
 
@@ -94,7 +96,7 @@ _TUNED_LABEL = re.compile(r"^tuned: .* \((?P<trial>trial \S+ of \d+), ")
 def _short_source(label: str) -> str:
     """Table 3's form of a runs.csv source label: 'tuned on validation, trial r1t04 of 8', the config
     key, or the label itself."""
-    if not isinstance(label, str):  # an empty cell of runs.csv
+    if not isinstance(label, str) or label == "not recorded":  # NaN: an empty cell of runs.csv
         return "source not recorded"
     m = _TUNED_LABEL.match(label)
     if m:
