@@ -39,10 +39,13 @@ include: "workflow/rules/common.smk"
 
 # Everything the workflow writes goes under config key output_dir if set: the quick demo
 # (config/quick.yaml) writes to demo/ and never overwrites the full reproduction's files.
-# A --directory given on the command line wins (Snakemake then ignores workdir).
+# A --directory given on the command line wins (Snakemake then ignores workdir). The directory is
+# fixed once, as an absolute path that spawned jobs inherit: Snakemake evaluates this file more than
+# once per process, and a relative workdir put the demo's cluster jobs in demo/demo (adago.outputdir).
 if config["output_dir"]:
+    from adago.outputdir import output_directory
 
-    workdir: config["output_dir"]
+    workdir: output_directory(config["output_dir"])
 
 
 ##### load rules #####

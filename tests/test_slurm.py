@@ -24,8 +24,10 @@ pytestmark = pytest.mark.slurm
 
 START = REPO / ".ci" / "slurm" / "start-slurm.sh"
 STOP = REPO / ".ci" / "slurm" / "stop-slurm.sh"
-# In the test's own directory, not in the demo's output folder: the comparison reads results/ there.
-CONFIG = {**yaml.safe_load((REPO / "config" / "quick.yaml").read_text()), "output_dir": None}
+# The cluster runs the demo as shipped, into its own folder (output_dir: demo), started the way a user
+# starts it; the local run writes to the test's directory. The comparison reads results/ in each.
+DEMO = yaml.safe_load((REPO / "config" / "quick.yaml").read_text())
+CONFIG = {**DEMO, "output_dir": None}
 # Columns that hold measurements of this run (seconds, memory) rather than results of the model.
 MEASURED = re.compile(r"seconds|time|wall|rss")
 # Rules submitted to the cluster (the tuning stage's trials may join them); every other rule is local.
@@ -84,12 +86,13 @@ def runs(cluster, tmp_path_factory):
     """The same configuration (same seeds) run locally and on the cluster, one after the other."""
     local_dir = make_workdir(tmp_path_factory.mktemp("local"), CONFIG)
     _, local_seconds = _run(local_dir)
-    remote_dir = make_workdir(tmp_path_factory.mktemp("slurm"), CONFIG)
-    # --cores from the profile (1 CPU per submission), as a user would run it.
-    remote, remote_seconds = _run(remote_dir, "--workflow-profile", "profiles/slurm", cores=None)
+    launch_dir = make_workdir(tmp_path_factory.mktemp("slurm"), DEMO)
+    # --cores from the profile (1 CPU per submission) and no --directory, as a user would run it.
+    remote, remote_seconds = _run(launch_dir, "--workflow-profile", "profiles/slurm", cores=None, directory=False)
     print(f"\nquick config: {local_seconds:.0f} s locally (--cores 2), {remote_seconds:.0f} s on the one-node "
           f"SLURM cluster ({cluster})")
-    return {"local": local_dir, "slurm": remote_dir, "slurm_log": remote.stdout + remote.stderr}
+    return {"local": local_dir, "slurm": launch_dir / DEMO["output_dir"], "slurm_launch": launch_dir,
+            "slurm_log": remote.stdout + remote.stderr}
 
 
 def _submissions(log: str) -> dict[str, tuple[int, list[tuple[int, int]]]]:
@@ -150,6 +153,14 @@ def test_each_submission_asks_for_what_its_rules_declare_and_only_compute_rules_
     assert {"rule_prepare_dataset", "group_split_split_dataset", "group_train_train"} <= logs, logs
     assert all(name == "rule_prepare_dataset" or name.startswith("group_") for name in logs), logs
     assert len(submissions) < sum(n_jobs for n_jobs, _ in submissions.values())
+
+
+def test_the_demo_on_the_cluster_writes_only_into_its_output_dir(runs):
+    # Its jobs, too: applied once more in each job, a relative workdir put them in demo/demo.
+    out, launch = runs["slurm"], runs["slurm_launch"]
+    assert (out / "results" / "tables").is_dir() and (out / "figures").is_dir()
+    assert not (out / DEMO["output_dir"]).exists()
+    assert not any((launch / name).exists() for name in ("results", "figures", "logs", "benchmarks", "data"))
 
 
 def test_training_jobs_on_the_cluster_cache_kernels_on_the_node_not_in_results(runs):

@@ -43,15 +43,17 @@ def make_workdir(root: Path, config: dict) -> Path:
 
 
 def snakemake(workdir: Path, *args: str, env: dict | None = None, overrides: dict | None = None,
-              timeout: float = 900, cores: str | None = "2") -> subprocess.CompletedProcess:
+              timeout: float = 900, cores: str | None = "2", directory: bool = True) -> subprocess.CompletedProcess:
     """Run snakemake on ``workdir``; ``env`` entries set to None are removed from the environment;
     ``overrides`` is one more config file layered over ``test-config.yaml``; ``cores=None`` leaves
-    ``--cores`` to the profile."""
+    ``--cores`` to the profile; ``directory=False`` starts it in ``workdir`` without ``--directory``,
+    as a user would, so that config key ``output_dir`` takes effect."""
     configs = [str(workdir / "test-config.yaml")]
     if overrides is not None:
         (workdir / "overrides.yaml").write_text(yaml.safe_dump(overrides))
         configs.append(str(workdir / "overrides.yaml"))
-    cmd = [sys.executable, "-m", "snakemake", "--snakefile", str(workdir / "Snakefile"), "--directory", str(workdir),
+    cmd = [sys.executable, "-m", "snakemake", "--snakefile", str(workdir / "Snakefile"),
+           *(["--directory", str(workdir)] if directory else []),
            *(["--cores", cores] if cores else []), *args, "--configfile", *configs]
     full_env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     for key, value in (env or {}).items():
