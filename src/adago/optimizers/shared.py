@@ -147,8 +147,8 @@ def prefetch_ahead(users, items, n, U, V):
 # ---------------------------------------------------------------------------------- padding
 # A per-rating pass updates a row in one loop over k that LLVM vectorises 8 float32 (AVX2) lanes
 # wide, ending in scalar iterations for the rest: at R = 20, 4 of them. Measured on the ML-1M-shaped
-# matrix (CPU ns per rating, padded / not, epochs in turn, docs/METHODS.md section 8):
-# at R = 20 momentum SGD 32.1 / 39.2, Adam 64.6 / 85.0, AdaGO 64.9 / 85.8 (bench/padding_speed.py;
+# matrix (CPU ns per rating, padded / not, epochs in turn, the run in docs/METHODS.md section 8):
+# at R = 20 momentum SGD 31.8 / 37.9, Adam 59.4 / 79.4, AdaGO 62.8 / 85.1 (bench/padding_speed.py;
 # plain SGD gained nothing and pads no row). Below R = 5 the padding costs more memory than the
 # scalar iterations did (R = 3: 1.08-1.23x slower), so those rows stay as they are.
 # The padded factor columns stay zero (with Adam's eps = 0 they become 0/0 = NaN); nothing reads
